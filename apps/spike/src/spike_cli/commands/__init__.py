@@ -1,0 +1,1 @@
+"""Subcommands of ``spike``: each module defines NAME, HELP, add_arguments(parser) and run(args)."""

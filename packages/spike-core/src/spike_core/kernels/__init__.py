@@ -1,0 +1,105 @@
+"""Backends for the loop over time of multi-step neurons.
+
+A backend is an object with ``name``, ``priority`` (higher wins under ``"auto"``),
+``available() -> bool`` (cheap; never compiles at import), ``supports(neuron, x_seq) -> bool`` and
+``run(neuron, x_seq, state) -> (spikes, final_state)``. ``"torch"``, the reference loop over the
+neuron's pure step, is always available and is what every other backend is tested against.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import torch
+
+__all__ = [
+    "Backend",
+    "available_backends",
+    "register_backend",
+    "resolve_backend",
+    "run_multistep",
+]
+
+
+class Backend(Protocol):
+    """What a kernel backend provides (see the module docstring)."""
+
+    name: str
+    priority: int
+
+    def available(self) -> bool:
+        """Whether the backend's dependencies are installed (no compilation)."""
+        ...
+
+    def supports(self, neuron: Any, x_seq: torch.Tensor) -> bool:
+        """Whether this backend can run ``neuron`` on ``x_seq`` (device, dtype, options)."""
+        ...
+
+    def run(self, neuron: Any, x_seq: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """Run over ``x_seq`` ``[T, B, ...]`` from ``state``; return spikes and final state."""
+        ...
+
+
+class _TorchBackend:
+    name = "torch"
+    priority = 0
+
+    def available(self) -> bool:
+        return True
+
+    def supports(self, neuron: Any, x_seq: torch.Tensor) -> bool:  # noqa: ARG002
+        return True
+
+    def run(self, neuron: Any, x_seq: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        return neuron.reference_loop(x_seq, state)
+
+
+_BACKENDS: dict[str, Backend] = {"torch": _TorchBackend()}
+
+
+def register_backend(backend: Backend) -> None:
+    """Add (or replace) a backend under ``backend.name``."""
+    _BACKENDS[backend.name] = backend
+
+
+def available_backends() -> list[str]:
+    """Names of installed backends, best (highest priority) first."""
+    ok = [b for b in _BACKENDS.values() if b.available()]
+    return [b.name for b in sorted(ok, key=lambda b: -b.priority)]
+
+
+def resolve_backend(neuron: Any, x_seq: torch.Tensor, backend: str) -> Backend:
+    """The backend that will run ``neuron`` on ``x_seq`` for the requested ``backend`` name.
+
+    Raises:
+        ValueError: for an unknown name, an uninstalled backend, or one that cannot run this
+            neuron on this input.
+    """
+    if backend == "auto":
+        for name in available_backends():
+            b = _BACKENDS[name]
+            if b.supports(neuron, x_seq):
+                return b
+        return _BACKENDS["torch"]
+    if backend not in _BACKENDS:
+        raise ValueError(
+            f"unknown backend {backend!r}; expected 'auto' or one of {sorted(_BACKENDS)}"
+        )
+    b = _BACKENDS[backend]
+    if not b.available():
+        raise ValueError(
+            f"backend {backend!r} is not installed here; use backend='auto' or 'torch'"
+        )
+    if not b.supports(neuron, x_seq):
+        raise ValueError(
+            f"backend {backend!r} cannot run {type(neuron).__name__} on "
+            f"{x_seq.device.type} {x_seq.dtype}; use backend='auto' or 'torch'"
+        )
+    return b
+
+
+def run_multistep(
+    neuron: Any, x_seq: torch.Tensor, state: Any, backend: str
+) -> tuple[torch.Tensor, Any]:
+    """Run a multi-step neuron over ``x_seq`` ``[T, B, ...]`` with the chosen backend."""
+    return resolve_backend(neuron, x_seq, backend).run(neuron, x_seq, state)
