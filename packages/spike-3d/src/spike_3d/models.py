@@ -1,0 +1,1 @@
+"""Models registered by spike-3d (loaded through the spike_core.models entry point)."""

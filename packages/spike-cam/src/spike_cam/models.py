@@ -1,0 +1,1 @@
+"""Models registered by spike-cam (loaded through the spike_core.models entry point)."""
