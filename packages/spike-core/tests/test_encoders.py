@@ -18,7 +18,8 @@ def test_rate_encode_matches_probability() -> None:
     s = rate_encode(x, 4000, generator=torch.Generator().manual_seed(1))
     assert s.shape == (4000, 3)
     rate = s.mean(0)
-    assert rate[0] == 0 and rate[2] == 1
+    assert rate[0] == 0
+    assert rate[2] == 1
     assert rate[1].item() == pytest.approx(0.25, abs=0.03)
 
 
@@ -52,8 +53,10 @@ def test_delta_polarity_and_signed() -> None:
 def test_direct_and_population() -> None:
     x = torch.rand(2, 3)
     d = direct_encode(x, 4)
-    assert d.shape == (4, 2, 3) and torch.equal(d[3], x)
+    assert d.shape == (4, 2, 3)
+    assert torch.equal(d[3], x)
     p = population_encode(torch.tensor([0.0, 1.0]), 2000, num_neurons=5)
     assert p.shape == (2000, 2, 5)
     rates = p.mean(0)
-    assert rates[0].argmax() == 0 and rates[1].argmax() == 4
+    assert rates[0].argmax() == 0
+    assert rates[1].argmax() == 4

@@ -138,7 +138,8 @@ def test_int_lif_binary_expansion_gives_same_linear_output(beta: float) -> None:
     linear = nn.Linear(6, 3)
     x = torch.randn(5, 2, 6) * 3
     counts = neuron(x)
-    assert counts.max() <= D and counts.min() >= 0
+    assert counts.max() <= D
+    assert counts.min() >= 0
     dense = linear(counts)
     binary = expand_to_binary(counts, D)  # [D, T, B, 6]
     assert set(binary.unique().tolist()) <= {0.0, 1.0}

@@ -13,5 +13,6 @@ def test_raster_and_membrane_png(tmp_path) -> None:
     q = membrane_plot(states.v, tmp_path / "sub" / "v.png", v_threshold=1.0)
     for path in (tmp_path / "raster.png", tmp_path / "sub" / "v.png"):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert p is not None and q is not None
+    assert p is not None
+    assert q is not None
     assert not list(tmp_path.glob("*.tmp*"))

@@ -52,7 +52,8 @@ register_model("test-tiny", family="test", config=TinyConfig(), num_params=6 * 8
 
 
 def test_create_list_and_overrides() -> None:
-    assert "test-tiny" in list_models() and list_models("test") == ["test-tiny"]
+    assert "test-tiny" in list_models()
+    assert list_models("test") == ["test-tiny"]
     m = create_model("test-tiny", num_classes=5)
     assert m(torch.rand(2, 1, 6)).shape == (2, 1, 5)
     with pytest.raises(ValueError, match=r"unknown override\(s\) \['depth'\]"):
@@ -94,7 +95,8 @@ def test_spike_monitor_counts() -> None:
         net(x)
     assert set(mon.stats) == {"1", "3"}
     st = mon.stats["1"]
-    assert st.calls == 2 and st.num_elements == 2 * 5 * 2 * 4
+    assert st.calls == 2
+    assert st.num_elements == 2 * 5 * 2 * 4
     out1 = LIF()(net[0](x))
     assert st.spike_count == pytest.approx(2 * out1.sum().item())
     assert mon.firing_rates()["1"] == pytest.approx(out1.mean().item())

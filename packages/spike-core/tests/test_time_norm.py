@@ -28,7 +28,8 @@ def test_fold_unfold_round_trip_and_seq_to_batch() -> None:
 def test_major_conversions() -> None:
     b = torch.randn(2, 5, 3)
     t = to_time_major(b)
-    assert t.shape == (5, 2, 3) and t.is_contiguous()
+    assert t.shape == (5, 2, 3)
+    assert t.is_contiguous()
     assert torch.equal(to_batch_major(t), b)
 
 

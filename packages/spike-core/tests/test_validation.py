@@ -32,7 +32,7 @@ def test_non_floating_input() -> None:
         LIF()(torch.ones(3, 2, dtype=torch.int64))
     with pytest.raises(TypeError, match="x must be a floating-point tensor"):
         LIFCell()(torch.ones(2, dtype=torch.int32))
-    with pytest.raises(TypeError, match="x_seq must be a torch.Tensor"):
+    with pytest.raises(TypeError, match=r"x_seq must be a torch\.Tensor"):
         LIF()([[1.0]])
 
 
@@ -132,5 +132,6 @@ def test_int_lif_counts_in_range(T, shape, levels) -> None:
     x = torch.randn(T, *shape) * levels
     out = IntLIF(levels=levels)(x)
     assert out.shape == x.shape
-    assert out.min() >= 0 and out.max() <= levels
+    assert out.min() >= 0
+    assert out.max() <= levels
     assert torch.equal(out, out.round())
