@@ -1,7 +1,77 @@
-"""Lossless CRNN-to-SNN conversion (CNN-Morph, RNN-Morph) with BIF neurons."""
+"""Lossless CRNN-to-SNN conversion (CNN-Morph, RNN-Morph) with BIF neurons.
+
+Pipelines: CNN -> QCNN -> BIFSNN (:func:`cnn_morph`) and RNN -> QRNN -> RBIFSNN (:func:`rnn_morph`),
+whose converted outputs equal the quantized networks' outputs; a rate-coded baseline conversion;
+and the pretraining bridge (pipe-S / pipe-D) from ANNs to LIF/LIAF SNNs.
+"""
 
 from importlib.metadata import version as _version
 
+from spike_convert.bif import BIF, BIFCell, BIFParams, BIFState, bif_step
+from spike_convert.cnn_morph import calibrate, cnn_morph, convert_cnn, quantize_cnn
+from spike_convert.encoding import s_analog_encode, spread_encode
+from spike_convert.fold import fold_batchnorm
+from spike_convert.layers import Residual
+from spike_convert.quantizer import (
+    QuantAct,
+    level_count_from_levels,
+    levels_from_level_count,
+    quantize,
+    quantize_levels,
+)
+from spike_convert.rnn_morph import (
+    RBIFSNN,
+    QRNNClassifier,
+    QRNNLayer,
+    RBIFLayer,
+    RNNClassifier,
+    RNNSimulationResult,
+    convert_rnn,
+    quantize_rnn,
+    rnn_morph,
+)
+from spike_convert.snn import (
+    BIFSNN,
+    SimulationResult,
+    SpikingResidual,
+    SpikingSequential,
+    SynapticLayer,
+)
+
 __version__ = _version("spike-convert")
 
-__all__ = ["__version__"]
+__all__ = [
+    "BIF",
+    "BIFSNN",
+    "RBIFSNN",
+    "BIFCell",
+    "BIFParams",
+    "BIFState",
+    "QRNNClassifier",
+    "QRNNLayer",
+    "QuantAct",
+    "RBIFLayer",
+    "RNNClassifier",
+    "RNNSimulationResult",
+    "Residual",
+    "SimulationResult",
+    "SpikingResidual",
+    "SpikingSequential",
+    "SynapticLayer",
+    "__version__",
+    "bif_step",
+    "calibrate",
+    "cnn_morph",
+    "convert_cnn",
+    "convert_rnn",
+    "fold_batchnorm",
+    "level_count_from_levels",
+    "levels_from_level_count",
+    "quantize",
+    "quantize_cnn",
+    "quantize_levels",
+    "quantize_rnn",
+    "rnn_morph",
+    "s_analog_encode",
+    "spread_encode",
+]
