@@ -108,7 +108,10 @@ def quantize(
         check_positive(step.detach(), "step")
     else:
         check_positive(step, "step")
-    level = torch.clamp(_floor_ste(x / step + 0.5), s_min, s_max)
+    u = x / step + 0.5
+    floor_u = torch.floor(u.detach())
+    inside = (floor_u >= s_min) & (floor_u <= s_max)
+    level = torch.where(inside, _floor_ste(u), torch.clamp(floor_u, s_min, s_max))
     return level * step
 
 
@@ -230,4 +233,4 @@ class QuantAct(nn.Module):
 
     def extra_repr(self) -> str:
         """Constructor arguments shown by ``print(module)``."""
-        return f"levels={self.levels}, neg_levels={self.neg_levels}, step={float(self.step):.6g}"
+        return f"levels={self.levels}, neg_levels={self.neg_levels}, step={float(self.step.detach()):.6g}"
