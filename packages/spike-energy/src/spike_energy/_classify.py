@@ -1,0 +1,87 @@
+"""Classify the input of a synaptic operation: binary spikes, integer spikes or real values."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+__all__ = ["InputStats", "input_stats", "syops_spike_rate"]
+
+BINARY = "binary"
+INTEGER = "integer"
+REAL = "real"
+
+
+@dataclasses.dataclass
+class InputStats:
+    """Statistics of one input tensor.
+
+    Attributes:
+        kind: ``"binary"`` (values in {0, 1}), ``"integer"`` (integer values, e.g. I-LIF counts
+            or ternary spikes, counted by absolute value) or ``"real"``.
+        abs_sum: sum of absolute values (the number of unit spikes for spike inputs).
+        nonzero: number of non-zero elements.
+        numel: number of elements.
+        max_abs: largest absolute value.
+    """
+
+    kind: str
+    abs_sum: float
+    nonzero: int
+    numel: int
+    max_abs: float
+
+    @property
+    def rate(self) -> float:
+        """Mean absolute value per element (the firing rate; may exceed 1 for integer spikes)."""
+        return self.abs_sum / self.numel if self.numel else 0.0
+
+
+@torch.no_grad()
+def input_stats(x: torch.Tensor) -> InputStats:
+    """Classify ``x`` and measure its rate.
+
+    Args:
+        x: any tensor (a layer input).
+
+    Returns:
+        The :class:`InputStats` of ``x``.
+    """
+    numel = x.numel()
+    if numel == 0:
+        return InputStats(BINARY, 0.0, 0, 0, 0.0)
+    if not (x.is_floating_point() or x.is_complex()):
+        ax = x.abs()
+        is_int = True
+    else:
+        ax = x.abs()
+        is_int = bool(torch.equal(x, torch.round(x)))
+    abs_sum = float(ax.sum(dtype=torch.float64))
+    max_abs = float(ax.max())
+    nonzero = int(torch.count_nonzero(x))
+    if not is_int:
+        kind = REAL
+    elif max_abs <= 1 and float(x.min()) >= 0:
+        kind = BINARY
+    else:
+        kind = INTEGER
+    return InputStats(kind, abs_sum, nonzero, numel, max_abs)
+
+
+@torch.no_grad()
+def syops_spike_rate(x: torch.Tensor) -> tuple[bool, float]:
+    """The ``syops`` package's spike test: at most two distinct values within ``[0, 1]``.
+
+    Args:
+        x: any tensor.
+
+    Returns:
+        ``(is_spike, rate)``: ``rate`` is the mean for spike tensors and 1 otherwise (so an
+        all-0.5 tensor counts as spiking with rate 0.5, as in syops).
+    """
+    if x.numel() == 0:
+        return True, 0.0
+    if len(x.unique()) <= 2 and float(x.max()) <= 1 and float(x.min()) >= 0:
+        return True, float(x.sum() / x.numel())
+    return False, 1.0
