@@ -57,6 +57,15 @@ class _TorchBackend:
 _BACKENDS: dict[str, Backend] = {"torch": _TorchBackend()}
 
 
+def _register_builtin() -> None:
+    from spike_core.kernels._cpu import CPUBackend
+
+    _BACKENDS["cpu"] = CPUBackend()
+
+
+_register_builtin()
+
+
 def register_backend(backend: Backend) -> None:
     """Add (or replace) a backend under ``backend.name``."""
     _BACKENDS[backend.name] = backend
