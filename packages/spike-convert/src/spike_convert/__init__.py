@@ -7,8 +7,18 @@ and the pretraining bridge (pipe-S / pipe-D) from ANNs to LIF/LIAF SNNs.
 
 from importlib.metadata import version as _version
 
+from spike_convert.baseline import RateCodedSNN, rate_convert
 from spike_convert.bif import BIF, BIFCell, BIFParams, BIFState, bif_step
 from spike_convert.cnn_morph import calibrate, cnn_morph, convert_cnn, quantize_cnn
+from spike_convert.data import (
+    digits_images,
+    image_sequences,
+    load_sequential_mnist,
+    read_idx,
+    sequence_permutation,
+    sequential_digits,
+    write_idx,
+)
 from spike_convert.encoding import s_analog_encode, spread_encode
 from spike_convert.fold import fold_batchnorm
 from spike_convert.layers import Residual
@@ -37,6 +47,7 @@ from spike_convert.snn import (
     SpikingSequential,
     SynapticLayer,
 )
+from spike_convert.training import accuracy, fit_classifier
 
 __version__ = _version("spike-convert")
 
@@ -53,25 +64,36 @@ __all__ = [
     "RBIFLayer",
     "RNNClassifier",
     "RNNSimulationResult",
+    "RateCodedSNN",
     "Residual",
     "SimulationResult",
     "SpikingResidual",
     "SpikingSequential",
     "SynapticLayer",
     "__version__",
+    "accuracy",
     "bif_step",
     "calibrate",
     "cnn_morph",
     "convert_cnn",
     "convert_rnn",
+    "digits_images",
+    "fit_classifier",
     "fold_batchnorm",
+    "image_sequences",
     "level_count_from_levels",
     "levels_from_level_count",
+    "load_sequential_mnist",
     "quantize",
     "quantize_cnn",
     "quantize_levels",
     "quantize_rnn",
+    "rate_convert",
+    "read_idx",
     "rnn_morph",
     "s_analog_encode",
+    "sequence_permutation",
+    "sequential_digits",
     "spread_encode",
+    "write_idx",
 ]
