@@ -24,7 +24,9 @@ class TDBatchNorm(nn.Module):
         num_features: channels ``C``.
         alpha: tdBN scale (1.0 gives plain time-distributed BN).
         v_threshold: the following neuron's threshold (tdBN scales by ``alpha * v_threshold``).
-        eps, momentum, affine: as :class:`torch.nn.BatchNorm1d`.
+        eps: as :class:`torch.nn.BatchNorm1d`.
+        momentum: as :class:`torch.nn.BatchNorm1d`.
+        affine: learn a per-channel scale and shift.
 
     Shapes:
         input ``[T, B, C]``, ``[T, B, C, L]``, ``[T, B, C, H, W]`` or ``[T, B, C, D, H, W]``;

@@ -63,7 +63,7 @@ def raster_plot(
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     t, n = torch.nonzero(s > 0, as_tuple=True)
-    ax.scatter(t.numpy(), n.numpy(), s=4, marker="|", color="black")
+    ax.scatter(t.numpy(), n.numpy(), s=12, marker="|", color="black")
     ax.set(xlabel="time step", ylabel="neuron", title=title, xlim=(-0.5, s.shape[0] - 0.5))
     if path is not None:
         save_figure(fig, path)

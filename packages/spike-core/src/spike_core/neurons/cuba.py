@@ -75,7 +75,12 @@ class _CubaCore(nn.Module):
         tau_syn: synaptic time constant (>= dt).
         tau_mem: membrane time constant (>= dt).
         dt: time step.
-        v_threshold, v_reset, v_leak, r, reset, detach_reset: as for LIF.
+        v_threshold: firing threshold.
+        v_reset: membrane after a hard reset.
+        v_leak: resting potential.
+        r: input resistance.
+        reset: ``"hard"``, ``"soft"`` or ``"none"``.
+        detach_reset: stop gradients through the reset.
         surrogate: surrogate name or instance; ``surrogate_kwargs`` set its parameter.
         backend: kernel for multi-step layers.
     """
