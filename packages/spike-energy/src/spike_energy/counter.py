@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from spike_core import MultiStepNeuron, SeqToBatch, SingleStepNeuron
+from spike_core import MultiStepNeuron, SeqToBatch, SingleStepNeuron, SpikingModel
 from spike_energy._classify import REAL, input_stats
 from spike_energy._ops import SYNAPTIC_OPS, count_op
 from spike_energy._syops import syops_rule
@@ -157,8 +157,9 @@ class Counter:
         first_layer: ``"once"`` counts the first (encoding) layer's real-valued input as one
             pass (``FL_1`` MACs) even when repeated over ``T`` steps; ``"per_step"`` counts
             ``T * FL_1``.
-        time_major: whether the model takes ``[T, B, ...]``; default: true if the model holds a
-            multi-step spike-core neuron or a ``SeqToBatch``, else false (``[B, ...]``).
+        time_major: whether the model takes ``[T, B, ...]``; default: true if the model is a
+            ``SpikingModel`` or holds a multi-step spike-core neuron or a ``SeqToBatch``, else
+            false (``[B, ...]``).
         samples: divide counts by this instead of the batch size (syops mode default: the
             input's leading size, as the package does, which is ``T`` for time-major inputs).
         include: extra costs counted into ACs/MACs: any of ``"bias"``, ``"norm"``, ``"pool"``,
@@ -213,7 +214,9 @@ class Counter:
         self.samples = samples
         self.neuron_types = tuple(neuron_types)
         if time_major is None:
-            time_major = any(isinstance(m, MultiStepNeuron | SeqToBatch) for m in model.modules())
+            time_major = isinstance(model, SpikingModel) or any(
+                isinstance(m, MultiStepNeuron | SeqToBatch) for m in model.modules()
+            )
         self.time_major = bool(time_major)
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         self._mode: _OpMode | None = None
@@ -418,7 +421,8 @@ class Counter:
         owner, module = frame[0], frame[1]
         counts = count_op(op, func, args, kwargs, out, self.mode)
         for c in counts:
-            if (
+            weight_leaf = bool(module._parameters) and not module._modules
+            if weight_leaf or (
                 (c.module_op or isinstance(module, SpikeMatmul))
                 and isinstance(module, _MODULE_OPS)
                 and frame[2] == 0

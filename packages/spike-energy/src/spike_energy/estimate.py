@@ -76,7 +76,7 @@ def estimate_energy(
     with counter, torch.no_grad():
         try:
             model(*args)
-        except (RuntimeError, IndexError) as exc:
+        except (RuntimeError, IndexError, ValueError) as exc:
             raise ValueError(
                 f"forward of {type(model).__name__} failed on inputs of shape "
                 f"{shapes if len(shapes) != 1 else shapes[0]}: {exc}"
