@@ -144,9 +144,14 @@ def run(args: argparse.Namespace) -> int:
     xtr, ytr, xte, yte, bdim = _data(args)
     rnn = args.task != "digits"
     ann = _build(args)
-    epochs = args.epochs if args.epochs is not None else (15 if rnn else 30)
-    qat_epochs = args.qat_epochs if args.qat_epochs is not None else (3 if rnn else 10)
-    lr = args.lr if args.lr is not None else (2e-3 if rnn else 3e-3)
+    epochs = args.epochs if args.epochs is not None else 30
+    qat_epochs = args.qat_epochs if args.qat_epochs is not None else (5 if rnn else 10)
+    lr = args.lr if args.lr is not None else 3e-3
+    fit = {
+        "batch_dim": bdim,
+        "batch_size": 32 if rnn else 64,
+        "clip_grad_norm": 1.0 if rnn else None,
+    }
     quantize = sc.quantize_rnn if rnn else sc.quantize_cnn
     t0 = time.perf_counter()
     if args.weights is not None:
@@ -154,13 +159,11 @@ def run(args: argparse.Namespace) -> int:
         _load(args.weights, ann, qann)
         source = f"loaded {args.weights}"
     else:
-        sc.fit_classifier(ann, xtr, ytr, epochs=epochs, lr=lr, batch_dim=bdim, seed=args.seed)
+        sc.fit_classifier(ann, xtr, ytr, epochs=epochs, lr=lr, seed=args.seed, **fit)
         ann.eval()
         calib = xtr[:, :256] if rnn else xtr[:256]
         qann = quantize(ann, levels=args.levels, calibration=calib)
-        sc.fit_classifier(
-            qann, xtr, ytr, epochs=qat_epochs, lr=lr / 3, batch_dim=bdim, seed=args.seed + 1
-        )
+        sc.fit_classifier(qann, xtr, ytr, epochs=qat_epochs, lr=lr / 3, seed=args.seed + 1, **fit)
         source = f"trained {epochs} + {qat_epochs} QAT epochs"
     ann.eval()
     qann.eval()
