@@ -82,6 +82,7 @@ class SpikingMLP(SpikingModel):
             ]
             width = h
         self.features = nn.Sequential(*layers)
+        self.num_features = width
         self.head = SeqToBatch(nn.Linear(width, cfg.num_classes))
 
     def forward_features(self, x_seq: torch.Tensor) -> torch.Tensor:
@@ -96,7 +97,7 @@ class SpikingMLP(SpikingModel):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with ``num_outputs`` outputs."""
-        self.head = SeqToBatch(nn.Linear(self.head.module.in_features, num_outputs))
+        self.head = SeqToBatch(nn.Linear(self.num_features, num_outputs))
 
     def example_input(self, batch_size: int = 2, time_steps: int = 2) -> torch.Tensor:
         """Random input ``[time_steps, batch_size, in_features]`` in ``[0, 1)``."""
@@ -151,7 +152,8 @@ class SpikingCNN(SpikingModel):
                 f"image_size {cfg.image_size} is too small for {len(cfg.channels)} stages"
             )
         self.features = nn.Sequential(*layers)
-        self.head = SeqToBatch(nn.Linear(c * side * side, cfg.num_classes))
+        self.num_features = c * side * side
+        self.head = SeqToBatch(nn.Linear(self.num_features, cfg.num_classes))
 
     def forward_features(self, x_seq: torch.Tensor) -> torch.Tensor:
         """Flattened spike maps ``[T, B, C' * H' * W']``."""
@@ -161,7 +163,7 @@ class SpikingCNN(SpikingModel):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with ``num_outputs`` outputs."""
-        self.head = SeqToBatch(nn.Linear(self.head.module.in_features, num_outputs))
+        self.head = SeqToBatch(nn.Linear(self.num_features, num_outputs))
 
     def example_input(self, batch_size: int = 2, time_steps: int = 2) -> torch.Tensor:
         """Random images ``[time_steps, batch_size, C, H, W]``."""
