@@ -23,7 +23,9 @@ def _conv_block(c: int, qsd: bool) -> nn.Module:
             super().__init__()
             self.sep = nn.Sequential(
                 _lif(qsd),
-                SeqToBatch(nn.Sequential(nn.Conv2d(c, 2 * c, 1, bias=False), nn.BatchNorm2d(2 * c))),
+                SeqToBatch(
+                    nn.Sequential(nn.Conv2d(c, 2 * c, 1, bias=False), nn.BatchNorm2d(2 * c))
+                ),
                 _lif(qsd),
                 SeqToBatch(
                     nn.Sequential(
@@ -35,9 +37,15 @@ def _conv_block(c: int, qsd: bool) -> nn.Module:
             )
             self.ch = nn.Sequential(
                 _lif(qsd),
-                SeqToBatch(nn.Sequential(nn.Conv2d(c, 4 * c, 3, padding=1, bias=False), nn.BatchNorm2d(4 * c))),
+                SeqToBatch(
+                    nn.Sequential(
+                        nn.Conv2d(c, 4 * c, 3, padding=1, bias=False), nn.BatchNorm2d(4 * c)
+                    )
+                ),
                 _lif(qsd),
-                SeqToBatch(nn.Sequential(nn.Conv2d(4 * c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))),
+                SeqToBatch(
+                    nn.Sequential(nn.Conv2d(4 * c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
+                ),
             )
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -53,7 +61,9 @@ def _down(cin: int, cout: int, k: int, s: int, p: int, qsd: bool, first: bool = 
 
 
 class Backbone(nn.Module):
-    def __init__(self, widths: list[int], depth: int = 8, classes: int = 1000, qsd: bool = True) -> None:
+    def __init__(
+        self, widths: list[int], depth: int = 8, classes: int = 1000, qsd: bool = True
+    ) -> None:
         super().__init__()
         c0, c1, c2, c3 = widths
         d3, d4 = int(0.75 * depth), int(0.25 * depth)
@@ -67,9 +77,13 @@ class Backbone(nn.Module):
             _conv_block(c1, qsd),
             _down(c1, c2, 3, 2, 1, qsd),
         )
-        self.stage3 = nn.Sequential(*(QSDTransformerBlock(dim=c2, act_params=qsd) for _ in range(d3)))
+        self.stage3 = nn.Sequential(
+            *(QSDTransformerBlock(dim=c2, act_params=qsd) for _ in range(d3))
+        )
         self.down4 = _down(c2, c3, 3, 1, 1, qsd)
-        self.stage4 = nn.Sequential(*(QSDTransformerBlock(dim=c3, act_params=qsd) for _ in range(d4)))
+        self.stage4 = nn.Sequential(
+            *(QSDTransformerBlock(dim=c3, act_params=qsd) for _ in range(d4))
+        )
         self.head_lif = _lif(qsd)
         self.head = nn.Linear(c3, classes)
 

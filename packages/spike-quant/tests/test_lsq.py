@@ -79,7 +79,11 @@ def test_step_gradient_is_scaled_lsq_gradient_check4() -> None:
     out.sum().backward()
     s = q.step.detach().view(4, 1)
     v = w / s
-    analytic = torch.where(v <= -8, torch.full_like(v, -8.0), torch.where(v >= 7, torch.full_like(v, 7.0), v.round() - v))
+    analytic = torch.where(
+        v <= -8,
+        torch.full_like(v, -8.0),
+        torch.where(v >= 7, torch.full_like(v, 7.0), v.round() - v),
+    )
     g = 1 / math.sqrt(w.numel() * 7)
     assert torch.allclose(q.step.grad, analytic.sum(1) * g, atol=1e-12)
 

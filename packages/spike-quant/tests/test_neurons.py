@@ -62,7 +62,7 @@ def test_qcfs_equals_if_rate_over_L_steps(levels: int) -> None:
     torch.manual_seed(0)
     lam = 1.5
     z = torch.rand(2, 50, dtype=torch.float64) * 2.4 - 0.4
-    neuron, state = qcfs_to_if(lam, (2, 50), phi=0.5)
+    neuron, state = qcfs_to_if(lam, (2, 50), phi=0.5, backend="torch")
     spikes = neuron(z.unsqueeze(0).expand(levels, 2, 50).float(), state.__class__(state.v.float()))
     rate_value = lam * spikes.sum(0).double() / levels
     expected = qcfs(z, lam, levels, 0.5)

@@ -134,6 +134,7 @@ class LSQQuantizer(nn.Module):
         if per_channel and (not isinstance(num_channels, int) or num_channels < 1):
             raise ValueError(f"num_channels must be a positive int, got {num_channels!r}")
         n = num_channels if per_channel else 1
+        self.min_step = 1e-8
         self.step = nn.Parameter(torch.ones(n))
         self.register_buffer("init_state", torch.zeros((), dtype=torch.uint8))
         if init_from is not None:
@@ -177,10 +178,17 @@ class LSQQuantizer(nn.Module):
         return 1.0 / math.sqrt(v.numel() * max(self.q_p, 1))
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
-        """Fake-quantize ``v``; the first call in training mode re-initialises the steps."""
+        """Fake-quantize ``v``; the first call in training mode re-initialises the steps.
+
+        In training mode a step pushed to ``<= 0`` by the optimizer is projected back to
+        ``min_step`` (in place); in eval mode a non-positive step raises ``ValueError``.
+        """
         if self.training and not bool(self.init_state):
             self.initialize(v)
             self.init_state.fill_(1)
+        if self.training and self.step.device.type != "meta":
+            with torch.no_grad():
+                self.step.clamp_(min=self.min_step)
         self.check_step()
         return lsq_fake_quantize(v, self._shaped_step(v), self.q_n, self.q_p, self.grad_scale(v))
 

@@ -15,10 +15,13 @@ moves the ``1 / norm`` of the emitted value into the next layer's weights.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from spike_core import IntLIF, int_spike
+from spike_core._validation import check_finite, check_floating, check_rank
 
 __all__ = ["IELIF", "IEAttLIF", "MultiSpike", "fold_norm_into", "ie", "ie_att", "multispike"]
 
@@ -67,7 +70,32 @@ def multispike(u: torch.Tensor, levels: int = 4, norm: float = 4.0) -> torch.Ten
     return int_spike(u, levels, "half_even") / norm
 
 
-class IELIF(IntLIF):
+class _Stateless(IntLIF):
+    """Stateless integer neuron: the whole ``[T, B, ...]`` sequence in one elementwise call."""
+
+    def forward(
+        self, x_seq: torch.Tensor, state: Any = None, *, return_state: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        """Integer spikes of ``x_seq`` (``[T, B, ...]``); no state is carried (``beta = 0``).
+
+        Args:
+            x_seq: input, time-major ``[T, B, ...]``, floating point.
+            state: ignored apart from its shape check (the neuron keeps no membrane).
+            return_state: also return the (zero) final state.
+
+        Returns:
+            Spikes ``k / norm`` shaped like ``x_seq`` (and the state when asked).
+        """
+        check_floating(x_seq, "x_seq")
+        check_rank(x_seq, "x_seq", 2, "[T, B, ...]")
+        check_finite(x_seq, "x_seq")
+        state = self._checked_state(x_seq[0], state)
+        k = int_spike(self.input_scale * x_seq, self.levels, self.rounding)
+        out = k / self.norm if self.norm != 1.0 else k
+        return (out, self.init_state(x_seq[0])) if return_state else out
+
+
+class IELIF(_Stateless):
     """QSD-Transformer IE-LIF: ``IntLIF(levels=D, input_scale=D, norm=D)``, stateless, half up.
 
     Args:
@@ -88,7 +116,7 @@ class IELIF(IntLIF):
         )
 
 
-class IEAttLIF(IntLIF):
+class IEAttLIF(_Stateless):
     """QSD attention-output neuron: ``IntLIF(levels=D, input_scale=D, norm=2)`` (values ``k / 2``).
 
     Args:
@@ -105,7 +133,7 @@ class IEAttLIF(IntLIF):
         )
 
 
-class MultiSpike(IntLIF):
+class MultiSpike(_Stateless):
     """Spike-driven Transformer V3 ``MultiSpike``: ``IntLIF(levels=D, input_scale=1, norm, half_even)``.
 
     Args:

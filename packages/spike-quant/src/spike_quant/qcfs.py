@@ -87,7 +87,7 @@ class QCFS(nn.Module):
 
 
 def qcfs_to_if(
-    lam: float | torch.Tensor, shape: tuple[int, ...], *, phi: float = 0.5
+    lam: float | torch.Tensor, shape: tuple[int, ...], *, phi: float = 0.5, backend: str = "auto"
 ) -> tuple[IF, LIFState]:
     """The IF neuron and initial state that replace a QCFS activation in the converted SNN.
 
@@ -95,6 +95,7 @@ def qcfs_to_if(
         lam: the trained threshold ``lambda``.
         shape: one step's shape ``[B, ...]`` of the initial state.
         phi: the QCFS shift (initial membrane ``phi * lam``).
+        backend: kernel backend of the IF layer.
 
     Returns:
         ``(IF(v_threshold=lam, reset="soft"), LIFState(v = phi * lam))``. Run it with
@@ -105,5 +106,5 @@ def qcfs_to_if(
     """
     value = float(lam)
     check_positive(value, "lam")
-    neuron = IF(v_threshold=value, reset="soft")
+    neuron = IF(v_threshold=value, reset="soft", backend=backend)
     return neuron, LIFState(torch.full(shape, phi * value))
