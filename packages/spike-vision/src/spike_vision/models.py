@@ -9,6 +9,7 @@ from __future__ import annotations
 from torch import nn
 
 from spike_core import register_model
+from spike_vision.detectors import SpikingDetector, SpikingDetectorConfig, YOLOv8, YOLOv8Config
 from spike_vision.meta_spikeformer import MetaSpikeFormer, MetaSpikeFormerConfig
 from spike_vision.sdt import SpikeDrivenTransformer, SpikeDrivenTransformerConfig
 from spike_vision.spikformer import Spikformer, SpikformerConfig
@@ -22,6 +23,14 @@ def _spikformer(cfg: SpikformerConfig) -> nn.Module:
 
 def _sdt(cfg: SpikeDrivenTransformerConfig) -> nn.Module:
     return SpikeDrivenTransformer(cfg)
+
+
+def _yolo(cfg: YOLOv8Config) -> nn.Module:
+    return YOLOv8(cfg)
+
+
+def _spiking_detector(cfg: SpikingDetectorConfig) -> nn.Module:
+    return SpikingDetector(cfg)
 
 
 def _meta(cfg: MetaSpikeFormerConfig) -> nn.Module:
@@ -155,3 +164,28 @@ for _name, _dims, _n in [
         num_params=_n,
         description=f"Meta-SpikeFormer widths {list(_dims)}, ImageNet 224x224",
     )(_meta)
+
+# Detection (80 COCO classes at 640x640 unless overridden).
+for _name, _cfg, _n, _desc in [
+    ("yolov8n", YOLOv8Config(scale="n"), 3_157_200, "YOLOv8n (ANN reference)"),
+    ("yolov8s", YOLOv8Config(scale="s"), 11_166_560, "YOLOv8s (ANN reference)"),
+    ("yolov8m", YOLOv8Config(scale="m"), 25_902_640, "YOLOv8m (ANN reference)"),
+    ("yolov8l", YOLOv8Config(scale="l"), 43_691_520, "YOLOv8l (ANN reference)"),
+    ("yolov8x", YOLOv8Config(scale="x"), 68_229_648, "YOLOv8x (ANN reference)"),
+    ("yolov8s-p2", YOLOv8Config(neck="pan-p2"), 10_884_336, "YOLOv8s with a P2 (stride 4) level"),
+    (
+        "yolov8s-bifpn-p2",
+        YOLOv8Config(neck="bifpn-p2"),
+        11_488_254,
+        "YOLOv8s with a BiFPN neck and a P2 level (rice-spikelet design, project layout)",
+    ),
+]:
+    register_model(_name, family="yolov8", config=_cfg, num_params=_n, description=_desc)(_yolo)
+
+register_model(
+    "meta-spikeformer-15m-bifpn-p2",
+    family="spiking-detector",
+    config=SpikingDetectorConfig(),
+    num_params=22_819_654,
+    description="Meta-SpikeFormer 15M backbone + P5 adapter + BiFPN-P2 neck + YOLOv8 head",
+)(_spiking_detector)
