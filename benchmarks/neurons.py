@@ -1,0 +1,264 @@
+"""Multi-step LIF: spike-core's backends against the reference loop and installed peers.
+
+Every case (implementation x T x neurons x forward / forward+backward) runs in a fresh
+subprocess on the same seeded inputs, so peak memory is that case's alone: the peak resident set
+(``ru_maxrss``) minus the resident set just before the timed runs (inputs already allocated and
+touched, kernels compiled on a small slice). Printed per case: median wall time, effective
+bandwidth (minimal traffic: forward reads x and writes spikes, 2 passes; forward+backward also
+reads the spike gradient and writes the input gradient, 4 passes), peak extra memory, the
+speed-up over each peer, and the fraction of a same-size ``torch.Tensor.copy_`` bandwidth
+measured in the same run (``copy_`` reads and writes ``T * N`` floats into a preallocated tensor).
+
+The neuron is the common denominator: LIF, tau = 2 (decay 0.5), threshold 1, hard reset to 0,
+ATan surrogate (alpha 2), float32; the backward pass gets a fixed random upstream gradient.
+
+Usage::
+
+    uv run python benchmarks/neurons.py --T 16 --neurons 22            # T=16, 2**22 neurons
+    uv run python benchmarks/neurons.py                                # T 4 16 64 x 2**20, 2**22
+    uv run python benchmarks/neurons.py --impl spike-core:cpu spikingjelly --modes fwd
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+IMPLS = ["spike-core:cpu", "spike-core:torch", "spikingjelly", "snntorch", "norse", "sinabs"]
+PEERS = ["spikingjelly", "snntorch", "norse", "sinabs"]
+PASSES = {"fwd": 2, "fwdbwd": 4}
+
+
+def _installed(impl: str) -> bool:
+    import importlib.util
+
+    if impl == "spike-core:cpu":
+        from spike_core.kernels import available_backends
+
+        return "cpu" in available_backends()
+    if impl == "spike-core:torch":
+        return True
+    return importlib.util.find_spec(impl) is not None
+
+
+def _make(impl: str) -> Callable[[Any], Any]:
+    """A function ``x [T, N] -> spikes [T, N]`` running one fresh multi-step LIF."""
+    import torch
+
+    if impl.startswith("spike-core:"):
+        from spike_core import LIF
+
+        neuron = LIF(tau_mem=2.0, backend=impl.split(":")[1])
+        return neuron
+    if impl == "spikingjelly":
+        from spikingjelly.activation_based import neuron as sjn
+        from spikingjelly.activation_based import surrogate
+
+        node = sjn.LIFNode(
+            tau=2.0, surrogate_function=surrogate.ATan(), step_mode="m", backend="torch"
+        )
+
+        def run_sj(x: Any) -> Any:
+            node.reset()
+            return node(x)
+
+        return run_sj
+    if impl == "snntorch":
+        import snntorch
+
+        leaky = snntorch.Leaky(beta=0.5, reset_mechanism="zero")
+
+        def run_snn(x: Any) -> Any:
+            mem = leaky.init_leaky()
+            out = []
+            for xt in x:
+                spk, mem = leaky(xt, mem)
+                out.append(spk)
+            return torch.stack(out)
+
+        return run_snn
+    if impl == "norse":
+        from norse.torch import LIF as NorseLIF  # noqa: N811
+
+        norse_lif = NorseLIF()
+        return lambda x: norse_lif(x)[0]
+    if impl == "sinabs":
+        from sinabs.layers import LIF as SinabsLIF  # noqa: N811
+
+        layer = SinabsLIF(tau_mem=2.0)
+
+        def run_sinabs(x: Any) -> Any:
+            layer.reset_states()
+            return layer(x.transpose(0, 1).unsqueeze(-1)).squeeze(-1).transpose(0, 1)
+
+        return run_sinabs
+    raise ValueError(f"unknown impl {impl!r}")
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _worker(cfg: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(cfg["threads"])
+    T, N, mode, impl = cfg["T"], cfg["N"], cfg["mode"], cfg["impl"]
+    gen = torch.Generator().manual_seed(0)
+    if impl == "copy":
+        x = torch.randn(T, N, generator=gen)
+        y = torch.empty_like(x).fill_(0)
+        times = []
+        for _ in range(cfg["repeats"]):
+            t0 = time.perf_counter()
+            y.copy_(x)
+            times.append(time.perf_counter() - t0)
+        return {"median_s": statistics.median(times), "peak_extra": 0}
+    fn = _make(impl)
+    x = torch.randn(T, N, generator=gen) * 1.5
+    g = torch.randn(T, N, generator=gen) if mode == "fwdbwd" else None
+    small = x[:, :4096].contiguous()
+    if mode == "fwdbwd":  # warm up (JIT, numba compile from cache) on a slice
+        xs = small.clone().requires_grad_()
+        fn(xs).backward(torch.ones_like(xs))
+        x.requires_grad_()
+    else:
+        with torch.no_grad():
+            fn(small)
+
+    def once() -> None:
+        if mode == "fwd":
+            with torch.no_grad():
+                fn(x)
+        else:
+            fn(x).backward(g)
+            x.grad = None
+
+    base = _rss_bytes()
+    once()  # first full-size run: memory
+    peak_extra = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    times = []
+    for _ in range(cfg["repeats"]):
+        t0 = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - t0)
+    return {"median_s": statistics.median(times), "peak_extra": max(peak_extra, 0)}
+
+
+def _spawn(cfg: dict[str, Any]) -> dict[str, Any] | None:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--_worker", json.dumps(cfg)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        print(f"  ! {cfg['impl']} {cfg['mode']} failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _check_equivalence() -> None:
+    """Same spikes as SpikingJelly on a small input (same LIF, same surrogate)."""
+    import torch
+
+    from spike_core import LIF
+
+    x = torch.randn(16, 4096, generator=torch.Generator().manual_seed(1)) * 1.5
+    ours = LIF(tau_mem=2.0, backend="cpu")(x) if _installed("spike-core:cpu") else None
+    ref = LIF(tau_mem=2.0, backend="torch")(x)
+    if ours is not None:
+        print(
+            f"check: spike-core cpu vs torch reference, max |diff| = {(ours - ref).abs().max():g}"
+        )
+    if _installed("spikingjelly"):
+        sj = _make("spikingjelly")(x)
+        print(f"check: spike-core torch vs SpikingJelly, max |diff| = {(sj - ref).abs().max():g}")
+
+
+def _header(threads: int) -> None:
+    import torch
+
+    versions = [f"torch {torch.__version__}"]
+    for name in ("numba", "spikingjelly", "snntorch", "norse", "sinabs"):
+        try:
+            from importlib.metadata import version
+
+            versions.append(f"{name} {version(name)}")
+        except Exception:
+            versions.append(f"{name} -")
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    print(f"machine: {cpu}, {os.cpu_count()} logical CPUs; torch threads: {threads}")
+    print("versions: " + ", ".join(versions))
+    print(f"load average at start: {os.getloadavg()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--T", type=int, nargs="+", default=[4, 16, 64])
+    parser.add_argument(
+        "--neurons", type=int, nargs="+", default=[20, 22], help="log2 of the neuron count"
+    )
+    parser.add_argument("--modes", nargs="+", default=["fwd", "fwdbwd"], choices=list(PASSES))
+    parser.add_argument("--impl", nargs="+", default=IMPLS, choices=IMPLS)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--_worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._worker:
+        print(json.dumps(_worker(json.loads(args._worker))))
+        return 0
+    _header(args.threads)
+    _check_equivalence()
+    impls = [i for i in args.impl if _installed(i)]
+    missing = [i for i in args.impl if i not in impls]
+    if missing:
+        print(f"not installed (skipped): {', '.join(missing)}")
+    cols = f"{'T':>3} {'neurons':>8} {'mode':>6} {'impl':<17} {'median ms':>10} {'GB/s':>6} "
+    cols += f"{'peak MB':>8} {'copy frac':>9}  speed-up vs peers"
+    for log_n in args.neurons:
+        for T in args.T:
+            N = 1 << log_n
+            base = {"T": T, "N": N, "threads": args.threads, "repeats": args.repeats}
+            copy = _spawn({**base, "impl": "copy", "mode": "fwd"})
+            nbytes = T * N * 4
+            copy_gbs = 2 * nbytes / copy["median_s"] / 1e9 if copy else float("nan")
+            print(f"\nT={T}, neurons=2^{log_n}: copy_ {copy_gbs:.1f} GB/s")
+            print(cols)
+            for mode in args.modes:
+                res = {i: _spawn({**base, "impl": i, "mode": mode}) for i in impls}
+                for impl, r in res.items():
+                    if r is None:
+                        continue
+                    gbs = PASSES[mode] * nbytes / r["median_s"] / 1e9
+                    ups = [
+                        f"{p} {res[p]['median_s'] / r['median_s']:.1f}x"
+                        for p in PEERS
+                        if res.get(p) and p != impl
+                    ]
+                    print(
+                        f"{T:>3} {'2^' + str(log_n):>8} {mode:>6} {impl:<17} "
+                        f"{r['median_s'] * 1e3:>10.1f} {gbs:>6.1f} {r['peak_extra'] / 2**20:>8.0f} "
+                        f"{gbs / copy_gbs:>9.2f}  {', '.join(ups)}"
+                    )
+    print(f"\nload average at end: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
