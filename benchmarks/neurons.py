@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 IMPLS = ["spike-core:cpu", "spike-core:torch", "spikingjelly", "snntorch", "norse", "sinabs"]
@@ -57,8 +58,7 @@ def _make(impl: str) -> Callable[[Any], Any]:
     if impl.startswith("spike-core:"):
         from spike_core import LIF
 
-        neuron = LIF(tau_mem=2.0, backend=impl.split(":")[1])
-        return neuron
+        return LIF(tau_mem=2.0, backend=impl.split(":")[1])
     if impl == "spikingjelly":
         from spikingjelly.activation_based import neuron as sjn
         from spikingjelly.activation_based import surrogate
@@ -105,8 +105,8 @@ def _make(impl: str) -> Callable[[Any], Any]:
 
 
 def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _worker(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -199,8 +199,8 @@ def _header(threads: int) -> None:
             versions.append(f"{name} -")
     cpu = platform.processor() or platform.machine()
     try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if "model name" in line)
     except (OSError, StopIteration):
         pass
     print(f"machine: {cpu}, {os.cpu_count()} logical CPUs; torch threads: {threads}")
