@@ -9,6 +9,22 @@ from importlib.metadata import version as _version
 
 from spike_convert.baseline import RateCodedSNN, rate_convert
 from spike_convert.bif import BIF, BIFCell, BIFParams, BIFState, bif_step
+from spike_convert.bridge import (
+    SResNet,
+    TransferReport,
+    finetune_bptt,
+    pretrain_sharpened,
+    set_sharpened_epoch,
+    transfer_weights,
+)
+from spike_convert.bridge_neurons import (
+    LIAF,
+    PipeLIF,
+    PipeLIFState,
+    SharpenedReLU,
+    rectangular_spike,
+    sharpened_relu_bounds,
+)
 from spike_convert.cnn_morph import calibrate, cnn_morph, convert_cnn, quantize_cnn
 from spike_convert.data import (
     digits_images,
@@ -20,6 +36,7 @@ from spike_convert.data import (
     write_idx,
 )
 from spike_convert.encoding import s_analog_encode, spread_encode
+from spike_convert.events import es_imagenet_frames, es_ucf101_events
 from spike_convert.fold import fold_batchnorm
 from spike_convert.layers import Residual
 from spike_convert.quantizer import (
@@ -54,10 +71,13 @@ __version__ = _version("spike-convert")
 __all__ = [
     "BIF",
     "BIFSNN",
+    "LIAF",
     "RBIFSNN",
     "BIFCell",
     "BIFParams",
     "BIFState",
+    "PipeLIF",
+    "PipeLIFState",
     "QRNNClassifier",
     "QRNNLayer",
     "QuantAct",
@@ -66,10 +86,13 @@ __all__ = [
     "RNNSimulationResult",
     "RateCodedSNN",
     "Residual",
+    "SResNet",
+    "SharpenedReLU",
     "SimulationResult",
     "SpikingResidual",
     "SpikingSequential",
     "SynapticLayer",
+    "TransferReport",
     "__version__",
     "accuracy",
     "bif_step",
@@ -78,22 +101,30 @@ __all__ = [
     "convert_cnn",
     "convert_rnn",
     "digits_images",
+    "es_imagenet_frames",
+    "es_ucf101_events",
+    "finetune_bptt",
     "fit_classifier",
     "fold_batchnorm",
     "image_sequences",
     "level_count_from_levels",
     "levels_from_level_count",
     "load_sequential_mnist",
+    "pretrain_sharpened",
     "quantize",
     "quantize_cnn",
     "quantize_levels",
     "quantize_rnn",
     "rate_convert",
     "read_idx",
+    "rectangular_spike",
     "rnn_morph",
     "s_analog_encode",
     "sequence_permutation",
     "sequential_digits",
+    "set_sharpened_epoch",
+    "sharpened_relu_bounds",
     "spread_encode",
+    "transfer_weights",
     "write_idx",
 ]

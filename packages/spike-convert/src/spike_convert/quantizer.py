@@ -204,10 +204,25 @@ class QuantAct(nn.Module):
         return self.levels
 
     @torch.no_grad()
-    def init_step(self, x: torch.Tensor) -> None:
-        """LSQ initialisation ``s = 2 mean(|x|) / sqrt(S_max)`` from a batch ``x`` (any shape)."""
+    def init_step(self, x: torch.Tensor, *, percentile: float | None = None) -> None:
+        """Initialise the step from a batch ``x`` (any shape).
+
+        Args:
+            x: pre-activations.
+            percentile: ``None`` for LSQ's ``s = 2 mean(|x|) / sqrt(S_max)``; a value in
+                ``(0, 100]`` for ``s = percentile(|x| over non-zero entries) / S_max`` (a
+                QCFS-like clip value, better for recurrent layers).
+        """
         check_tensor(x, "x")
-        value = 2.0 * float(x.detach().abs().mean()) / math.sqrt(self.s_max)
+        if percentile is None:
+            value = 2.0 * float(x.detach().abs().mean()) / math.sqrt(self.s_max)
+        else:
+            if not 0.0 < float(percentile) <= 100.0:
+                raise ValueError(f"percentile must be in (0, 100], got {percentile!r}")
+            mag = x.detach().abs().flatten().float()
+            mag = mag[mag > 0][: 2**24]
+            clip = float(torch.quantile(mag, percentile / 100.0)) if mag.numel() else 0.0
+            value = clip / self.s_max
         if not math.isfinite(value) or value <= 0.0:
             value = 1.0 / self.s_max
         self.step.fill_(value)

@@ -130,16 +130,22 @@ class QRNNLayer(nn.Module):
         ih: input-to-hidden ``nn.Linear(D, H)``.
         hh: hidden-to-hidden ``nn.Linear(H, H)``.
         act: the quantizer (unsigned for ReLU RNNs).
+        init_percentile: how an uninitialised step is set from the float recurrence's
+            pre-activations: this percentile of their magnitudes divided by ``L`` (default 99), or
+            ``None`` for LSQ's ``2 mean(|x|) / sqrt(L)`` (which clips recurrent states harder).
 
     Shapes:
         ``x_seq``: ``[N, B, D]`` -> hidden states ``[N, B, H]``.
     """
 
-    def __init__(self, *, ih: nn.Linear, hh: nn.Linear, act: QuantAct) -> None:
+    def __init__(
+        self, *, ih: nn.Linear, hh: nn.Linear, act: QuantAct, init_percentile: float | None = 99.0
+    ) -> None:
         super().__init__()
         self.ih = ih
         self.hh = hh
         self.act = act
+        self.init_percentile = init_percentile
 
     def _ff(self, x_seq: torch.Tensor) -> torch.Tensor:
         return F.linear(x_seq, self.ih.weight)
@@ -152,7 +158,7 @@ class QRNNLayer(nn.Module):
             pre = f + self.ih.bias + self.hh(h) if self.ih.bias is not None else f + self.hh(h)
             pres.append(pre)
             h = torch.relu(pre) if self.act.neg_levels == 0 else pre.clamp(-1.0, 1.0)
-        self.act.init_step(torch.stack(pres))
+        self.act.init_step(torch.stack(pres), percentile=self.init_percentile)
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         """Quantized recurrence over the sequence.
@@ -247,14 +253,17 @@ def quantize_rnn(
     *,
     levels: int = 8,
     calibration: torch.Tensor | None = None,
+    init_percentile: float | None = 99.0,
 ) -> QRNNClassifier:
     """RNN -> QRNN: replace every recurrent non-linearity (and the front-end's) by a quantizer.
 
     Args:
         model: the float :class:`RNNClassifier`.
         levels: ``L`` of every quantizer.
-        calibration: a sequence batch ``[N, B, ...]`` initialising the steps (LSQ-style, from the
-            float pre-activations of each layer).
+        calibration: a sequence batch ``[N, B, ...]`` initialising the steps from the float
+            pre-activations of each layer.
+        init_percentile: step initialisation (see :class:`QRNNLayer`): a percentile of the
+            pre-activation magnitudes divided by ``L`` (default 99), or ``None`` for LSQ.
 
     Returns:
         The :class:`QRNNClassifier` (evaluation mode).
@@ -285,7 +294,8 @@ def quantize_rnn(
             if rnn.bias:
                 ih.bias.copy_(getattr(rnn, f"bias_ih_l{k}"))
                 hh.bias.copy_(getattr(rnn, f"bias_hh_l{k}"))
-        layers.append(QRNNLayer(ih=ih, hh=hh, act=QuantAct(levels=levels, neg_levels=neg)))
+        act = QuantAct(levels=levels, neg_levels=neg)
+        layers.append(QRNNLayer(ih=ih, hh=hh, act=act, init_percentile=init_percentile))
     q = QRNNClassifier(
         layers=layers,
         head=copy.deepcopy(model.head),

@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--arch", choices=("mlp", "cnn"), default="mlp", help="network for --task digits"
     )
-    parser.add_argument("--levels", type=int, default=8, help="quantization steps L (default 8)")
+    parser.add_argument(
+        "--levels", type=int, default=None, help="quantization steps L (8 digits, 16 sequences)"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="float training epochs")
     parser.add_argument("--qat-epochs", type=int, default=None, help="quantization-aware epochs")
     parser.add_argument("--hidden", type=int, default=64, help="hidden units (default 64)")
@@ -45,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
-    if args.levels < 1:
+    if args.levels is not None and args.levels < 1:
         raise ValueError(f"--levels must be >= 1, got {args.levels}")
     if args.hidden < 1:
         raise ValueError(f"--hidden must be >= 1, got {args.hidden}")
@@ -143,9 +145,11 @@ def run(args: argparse.Namespace) -> int:
     dtype = torch.float64 if args.dtype == "float64" else torch.float32
     xtr, ytr, xte, yte, bdim = _data(args)
     rnn = args.task != "digits"
+    if args.levels is None:
+        args.levels = 16 if rnn else 8
     ann = _build(args)
     epochs = args.epochs if args.epochs is not None else 30
-    qat_epochs = args.qat_epochs if args.qat_epochs is not None else (5 if rnn else 10)
+    qat_epochs = args.qat_epochs if args.qat_epochs is not None else (0 if rnn else 10)
     lr = args.lr if args.lr is not None else 3e-3
     fit = {
         "batch_dim": bdim,
