@@ -38,9 +38,19 @@ class InputStats:
         return self.abs_sum / self.numel if self.numel else 0.0
 
 
+def exact_sum(x: torch.Tensor) -> float:
+    """Sum of ``x`` (float32 accumulation while exact for integer values, else float64)."""
+    if x.is_floating_point() and x.numel() < 2**24:
+        return float(x.sum())
+    return float(x.sum(dtype=torch.float64))
+
+
 @torch.no_grad()
 def input_stats(x: torch.Tensor) -> InputStats:
-    """Classify ``x`` and measure its rate.
+    """Classify ``x`` and measure its rate, in as few passes over ``x`` as possible.
+
+    Binary spike tensors (the common case) take three fast reductions: min/max, sum and
+    sum of squares.
 
     Args:
         x: any tensor (a layer input).
@@ -51,22 +61,28 @@ def input_stats(x: torch.Tensor) -> InputStats:
     numel = x.numel()
     if numel == 0:
         return InputStats(BINARY, 0.0, 0, 0, 0.0)
-    if not (x.is_floating_point() or x.is_complex()):
-        ax = x.abs()
-        is_int = True
-    else:
-        ax = x.abs()
-        is_int = bool(torch.equal(x, torch.round(x)))
-    abs_sum = float(ax.sum(dtype=torch.float64))
-    max_abs = float(ax.max())
+    x = x.detach()
+    if x.is_complex():
+        x = x.abs()
+    mn, mx = (float(v) for v in torch.aminmax(x))
+    if mn >= 0 and mx <= 1:
+        total = exact_sum(x)
+        # in [0, 1], x^2 <= x with equality only at 0 and 1: binary iff sum(x^2) == sum(x)
+        if x.is_floating_point() and numel < 2**24:
+            flat = x.reshape(-1)
+            if float(torch.dot(flat, flat)) == total:
+                return InputStats(BINARY, total, round(total), numel, mx)
+            nonzero = int(torch.count_nonzero(x))
+        else:
+            nonzero = int(torch.count_nonzero(x))
+            if total == nonzero:
+                return InputStats(BINARY, total, nonzero, numel, mx)
+        return InputStats(REAL, total, nonzero, numel, mx)
     nonzero = int(torch.count_nonzero(x))
-    if not is_int:
-        kind = REAL
-    elif max_abs <= 1 and float(x.min()) >= 0:
-        kind = BINARY
-    else:
-        kind = INTEGER
-    return InputStats(kind, abs_sum, nonzero, numel, max_abs)
+    is_int = not x.is_floating_point() or bool(torch.equal(x, torch.round(x)))
+    abs_sum = exact_sum(x.abs()) if mn < 0 else exact_sum(x)
+    kind = INTEGER if is_int else REAL
+    return InputStats(kind, abs_sum, nonzero, numel, max(abs(mn), abs(mx)))
 
 
 @torch.no_grad()

@@ -30,7 +30,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from spike_core import MultiStepNeuron, SeqToBatch, SingleStepNeuron, SpikingModel
-from spike_energy._classify import REAL, input_stats
+from spike_energy._classify import REAL, exact_sum, input_stats
 from spike_energy._ops import SYNAPTIC_OPS, count_op
 from spike_energy._syops import syops_rule
 from spike_energy.matmul import SpikeMatmul
@@ -337,8 +337,7 @@ class Counter:
             if "neuron" in self.include:
                 acc.acs += x.numel()
             if s is not None:
-                with torch.no_grad():
-                    acc.spikes_out += float(s.detach().abs().sum(dtype=torch.float64))
+                acc.spikes_out += exact_sum(s.detach())
                 acc.out_numel += s.numel()
             return
         if isinstance(module, _NORMS):
@@ -374,16 +373,18 @@ class Counter:
 
     def _extra(self, name: str, module: nn.Module, x: torch.Tensor, cat: str, ops: float) -> None:
         acc = self._acc(name, module, type(module).__name__, cat)
-        st = input_stats(x)
         acc.calls += 1
         acc.extra_ops += ops
+        if cat not in self.include:  # excluded: count only, skip the input statistics
+            acc.in_numel += x.numel()
+            return
+        st = input_stats(x)
         acc.kinds.add(st.kind)
         self._add_input(acc, st)
-        if cat in self.include:
-            if st.kind == REAL:
-                acc.macs += ops
-            else:
-                acc.acs += ops * st.rate
+        if st.kind == REAL:
+            acc.macs += ops
+        else:
+            acc.acs += ops * st.rate
 
     @staticmethod
     def _add_input(acc: _Acc, st: Any) -> None:
