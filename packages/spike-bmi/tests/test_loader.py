@@ -113,8 +113,12 @@ def test_bin_width_28ms_sums_seven_bins() -> None:  # check 5
 
 
 @pytest.mark.parametrize(("name", "n"), [("indy_fake.mat", 96), ("loco_fake.mat", 192)])
-def test_channel_counts(tmp_path: Path, name: str, n: int, recwarn: pytest.WarningsRecorder) -> None:  # check 6
-    path = make_fake_reaching_mat(tmp_path / name, n_channels=n, n_units=1, duration_s=1.0, n_reaches=2)
+def test_channel_counts(
+    tmp_path: Path, name: str, n: int, recwarn: pytest.WarningsRecorder
+) -> None:  # check 6
+    path = make_fake_reaching_mat(
+        tmp_path / name, n_channels=n, n_units=1, duration_s=1.0, n_reaches=2
+    )
     ds = PrimateReaching(path)
     assert ds.n_channels == n
     assert not [w for w in recwarn if "channels" in str(w.message)]
@@ -206,9 +210,15 @@ def test_mismatched_lengths_name_the_variable(tmp_path: Path) -> None:
 
 def test_bin_width_must_divide_into_samples(tmp_path: Path) -> None:
     path = write_reaching_mat(_raw(), tmp_path / "indy_bw.mat")
-    with pytest.raises(ValueError, match=r"indy_bw\.mat.*bin_width=0\.006.*'t'"), pytest.warns(UserWarning):
+    with (
+        pytest.raises(ValueError, match=r"indy_bw\.mat.*bin_width=0\.006.*'t'"),
+        pytest.warns(UserWarning),
+    ):
         PrimateReaching(path, bin_width=0.006)
-    with pytest.raises(ValueError, match=r"bin_width.*longer than the recording"), pytest.warns(UserWarning):
+    with (
+        pytest.raises(ValueError, match=r"bin_width.*longer than the recording"),
+        pytest.warns(UserWarning),
+    ):
         PrimateReaching(path, bin_width=4.0)
     with pytest.raises(ValueError, match="stride"), pytest.warns(UserWarning):
         PrimateReaching(path, stride=0.005)
@@ -242,7 +252,9 @@ def test_corrupt_and_missing_files(tmp_path: Path) -> None:
     t = raw.t.copy()
     t[5] = np.nan
     with pytest.raises(ValueError, match=r"bad\.mat: variable 't' contains NaN"):
-        ReachingSession(RawReaching(t, raw.cursor_pos, raw.target_pos, raw.spikes, source="bad.mat"))
+        ReachingSession(
+            RawReaching(t, raw.cursor_pos, raw.target_pos, raw.spikes, source="bad.mat")
+        )
 
 
 def test_split_name_is_checked() -> None:

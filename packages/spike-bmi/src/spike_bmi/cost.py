@@ -88,6 +88,8 @@ def decoder_ops(model: StreamingDecoder) -> DecoderOps:
     Raises:
         TypeError: for a model of another class.
     """
+    if not isinstance(model, StreamingDecoder):
+        raise TypeError(f"model must be a spike-bmi decoder, got {type(model).__name__}")
     c = model.config  # type: ignore[attr-defined]
     if isinstance(model, SNNStreaming):
         return DecoderOps(c.input_dim * c.hidden + c.hidden * c.output_dim, 0)
