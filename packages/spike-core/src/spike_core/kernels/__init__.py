@@ -59,8 +59,10 @@ _BACKENDS: dict[str, Backend] = {"torch": _TorchBackend()}
 
 def _register_builtin() -> None:
     from spike_core.kernels._cpu import CPUBackend
+    from spike_core.kernels._triton import TritonBackend
 
     _BACKENDS["cpu"] = CPUBackend()
+    _BACKENDS["triton"] = TritonBackend()
 
 
 _register_builtin()
