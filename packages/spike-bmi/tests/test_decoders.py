@@ -123,8 +123,10 @@ def test_snn3d_chunking_excludes_newest_bin() -> None:  # check 8
         assert chunks[t, 0, i, 0] == buf[7 * i : 7 * i + 7].sum()
     assert chunks[t, 0, :, 0].sum() == buf[:49].sum()  # bin 49 (the newest) is left out
     # before the buffer is full it holds [0, x_1, ..., x_t] oldest first
-    assert chunks[2, 0, 0, 0] == 1 + 2 + 3 and chunks[2, 0, 1:].sum() == 0
-    assert not full[48] and full[49]
+    assert chunks[2, 0, 0, 0] == 1 + 2 + 3
+    assert chunks[2, 0, 1:].sum() == 0
+    assert not full[48]
+    assert full[49]
 
     torch.manual_seed(0)
     m = SNN3D(SNN3DConfig(input_dim=n)).double().eval()

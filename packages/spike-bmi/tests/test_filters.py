@@ -90,7 +90,8 @@ def test_high_accuracy_preset_denoises_sinusoid() -> None:  # check 15
 
 def test_latency_of_presets() -> None:  # check 16
     low = bessel_filter("low_latency")
-    assert low.latency_bins == 9 and low.latency_ms() == pytest.approx(36.0)
+    assert low.latency_bins == 9
+    assert low.latency_ms() == pytest.approx(36.0)
     assert low.mean_latency_bins == 4.5
     high = bessel_filter("high_accuracy")
     assert high.latency_ms() == pytest.approx(196.0)
@@ -154,7 +155,9 @@ def test_other_families_keep_dc_and_smooth(family: str) -> None:
 def test_torch_io_keeps_type_shape_dtype() -> None:
     y = torch.from_numpy(_noise(33, 2)).float().reshape(33, 1, 2)
     out = bessel_filter("low_latency").apply(y)
-    assert isinstance(out, torch.Tensor) and out.shape == y.shape and out.dtype == torch.float32
+    assert isinstance(out, torch.Tensor)
+    assert out.shape == y.shape
+    assert out.dtype == torch.float32
     ref = bessel_filter("low_latency").apply(y.double().numpy().reshape(33, 2))
     np.testing.assert_allclose(out.numpy().reshape(33, 2), ref, atol=1e-5)
 
@@ -164,10 +167,13 @@ def test_cost_accounting() -> None:
         filter_cost(bessel_filter("low_latency")),
         filter_cost(bessel_filter("high_accuracy")),
     )
-    assert low.macs_per_sample == 2 * (3 + 3 - 1) and low.macs_per_bin == 20
-    assert high.macs_per_sample == 2 * (5 + 5 - 1) and high.macs_per_bin == 36
+    assert low.macs_per_sample == 2 * (3 + 3 - 1)
+    assert low.macs_per_bin == 20
+    assert high.macs_per_sample == 2 * (5 + 5 - 1)
+    assert high.macs_per_bin == 36
     assert (low.buffer_samples, high.buffer_samples) == (20, 100)
-    assert high.buffer_bytes == 400 and high.latency_bins == 49
+    assert high.buffer_bytes == 400
+    assert high.latency_bins == 49
 
 
 def test_bad_arguments() -> None:
