@@ -90,7 +90,7 @@ def main() -> None:
     print(f"ANN {ann_acc:.2f}%  QANN {q_acc:.2f}%  target (ANN - 0.5) {target:.2f}%")
     print(
         f"lossless BIF: until quiet -> {res.steps} steps, acc {acc(res.output):.2f}%, "
-        f"max|QANN-SNN| {float((res.output - q(xte)).abs().max()):.2g}, wall {t_quiet * 1e3:.1f} ms"
+        f"max|QANN-SNN| {float((res.output - q(xte).detach()).abs().max()):.2g}, wall {t_quiet * 1e3:.1f} ms"
     )
     if t_exact is not None:
         _, w = timed(lambda: exact.run(xte, time_steps=t_exact, until_quiet=False))
