@@ -118,9 +118,10 @@ def test_check5_syops_conventions() -> None:
     # Linear with input [2, 100], bias, 10 outputs: 2*100*10 + 10 = 2010 before averaging
     assert by["fc"].dense * r.samples == 2010
     assert by["fc"].dense == 1005
-    # neuron layer: real input, so rate 1: input.numel() into total and ACs (and MACs for LIF)
+    # neuron layer (syops 0.0.5): input.numel() into the total and the ACs, never MACs
     assert by["lif"].acs * 2 == 2 * 4 * 5 * 5
-    assert by["lif"].macs * 2 == 2 * 4 * 5 * 5
+    assert by["lif"].dense * 2 == 2 * 4 * 5 * 5
+    assert by["lif"].macs == 0
     # conv on real input: prod(k) C_in C_out/groups B prod(out) + bias C_out B prod(out)
     assert by["conv"].macs * 2 == 9 * 1 * 4 * 2 * 25 + 4 * 2 * 25
     # BN affine: 2 * numel, real input -> MAC

@@ -2,9 +2,10 @@
 
 Each rule maps one module call to ``(total, acs, macs, rate)``; the spike test is
 :func:`~spike_energy._classify.syops_spike_rate`. Module types are matched exactly (as syops
-does), so subclasses are not counted. spike-core neurons are added to the table: ``IF`` and
-``IFCell`` follow syops' IF rule, every other spike-core neuron its LIF rule; SpikingJelly nodes
-are recognised by class name without importing SpikingJelly.
+does), so subclasses are not counted. The rules follow the released 0.0.5 code (which differs
+from the repository head: there, LIF nodes also add to MACs and average pooling is always MAC).
+spike-core neurons are added to the table with syops' neuron rule; SpikingJelly nodes are
+recognised by class name without importing SpikingJelly.
 """
 
 from __future__ import annotations
@@ -50,11 +51,6 @@ def _pool(_m: nn.Module, x: torch.Tensor, _out: Any) -> tuple[float, float, floa
     return _split(float(x.numel()), x)
 
 
-def _avgpool(_m: nn.Module, x: torch.Tensor, _out: Any) -> tuple[float, float, float, float]:
-    n = float(x.numel())
-    return n, 0.0, n, 1.0
-
-
 def _act(_m: nn.Module, _x: torch.Tensor, out: Any) -> tuple[float, float, float, float]:
     # quirk kept from syops: the spike test looks at the first sample of the output only
     n = float(out.numel())
@@ -69,16 +65,10 @@ def _upsample(_m: nn.Module, _x: torch.Tensor, out: Any) -> tuple[float, float, 
     return (n, n * rate, 0.0, rate) if spike else (n, 0.0, n, rate)
 
 
-def _if(_m: nn.Module, x: torch.Tensor, _out: Any) -> tuple[float, float, float, float]:
+def _neuron(_m: nn.Module, x: torch.Tensor, _out: Any) -> tuple[float, float, float, float]:
+    # syops 0.0.5 (IF, LIF and PLIF nodes alike): input.numel() into the total and the ACs
     n = float(x.numel())
-    _, rate = syops_spike_rate(x)
-    return n, n * rate, 0.0, rate
-
-
-def _lif(_m: nn.Module, x: torch.Tensor, _out: Any) -> tuple[float, float, float, float]:
-    n = float(x.numel())
-    _, rate = syops_spike_rate(x)
-    return n, n * rate, n, rate
+    return n, n, 0.0, 1.0
 
 
 _TYPES: dict[type, Rule] = {
@@ -105,11 +95,6 @@ _TYPES: dict[type, Rule] = {
             nn.AdaptiveMaxPool1d,
             nn.AdaptiveMaxPool2d,
             nn.AdaptiveMaxPool3d,
-        ),
-        _pool,
-    ),
-    **dict.fromkeys(
-        (
             nn.AvgPool1d,
             nn.AvgPool2d,
             nn.AvgPool3d,
@@ -117,14 +102,21 @@ _TYPES: dict[type, Rule] = {
             nn.AdaptiveAvgPool2d,
             nn.AdaptiveAvgPool3d,
         ),
-        _avgpool,
+        _pool,
     ),
     **dict.fromkeys((nn.ReLU, nn.PReLU, nn.ELU, nn.LeakyReLU, nn.ReLU6, nn.GELU), _act),
     nn.Upsample: _upsample,
 }
-_SJ_IF = {"IFNode", "MultiStepIFNode"}
-_SJ_LIF = {"LIFNode", "MultiStepLIFNode"}
-_CORE_IF = {"IF", "IFCell"}
+_SJ_NEURONS = frozenset(
+    {
+        "IFNode",
+        "MultiStepIFNode",
+        "LIFNode",
+        "MultiStepLIFNode",
+        "ParametricLIFNode",
+        "MultiStepParametricLIFNode",
+    }
+)
 
 
 def syops_rule(module: nn.Module, *, is_core_neuron: bool) -> Rule | None:
@@ -140,12 +132,8 @@ def syops_rule(module: nn.Module, *, is_core_neuron: bool) -> Rule | None:
     rule = _TYPES.get(type(module))
     if rule is not None:
         return rule
-    cls = type(module).__name__
     if is_core_neuron:
-        return _if if cls in _CORE_IF else _lif
-    if type(module).__module__.startswith("spikingjelly"):
-        if cls in _SJ_IF:
-            return _if
-        if cls in _SJ_LIF:
-            return _lif
+        return _neuron
+    if type(module).__module__.startswith("spikingjelly") and type(module).__name__ in _SJ_NEURONS:
+        return _neuron
     return None
