@@ -28,18 +28,18 @@ def test_bif_traces_checks_4_to_8(charges, spikes, count, v) -> None:
     got, state = _run(charges)
     assert got[: len(spikes)] == spikes
     assert all(s == 0 for s in got[len(spikes) :])
-    assert state.count.item() == count
+    assert state.counter.item() == count
     assert state.v.item() == pytest.approx(v, abs=1e-12)
     total = sum(s * 0.5 for s in got)
     assert total == quantize(torch.tensor(sum(charges), dtype=torch.float64), 0.5, 0, 4).item()
 
 
 def test_ties_check_10() -> None:
-    assert _run([0.25])[1].count.item() == 1
-    assert _run([-0.25])[1].count.item() == 0
+    assert _run([0.25])[1].counter.item() == 1
+    assert _run([-0.25])[1].counter.item() == 0
     bif = BIF(v_threshold=0.5, s_min=-4, s_max=4).double()
     _, st_ = bif(torch.tensor([[-0.25], [0.0], [0.0]], dtype=torch.float64), return_state=True)
-    assert st_.count.item() == 0  # floor(-0.5 + 0.5) = 0: negative uses strict < 0
+    assert st_.counter.item() == 0  # floor(-0.5 + 0.5) = 0: negative uses strict < 0
 
 
 @settings(max_examples=60, deadline=None)
@@ -60,13 +60,13 @@ def test_charge_conservation_and_fixed_point_checks_9(charges, s_min, s_max) -> 
         out, state = bif.step(xi, state)
         total += float(xi)
         # invariant: v + theta S = theta/2 + sum I
-        assert float(state.v + theta * state.count) == pytest.approx(theta / 2 + total, abs=1e-12)
+        assert float(state.v + theta * state.counter) == pytest.approx(theta / 2 + total, abs=1e-12)
         assert abs(float(out)) in (0.0, theta)  # at most one spike per step (check property 2)
-        counts.append(float(state.count))
+        counts.append(float(state.counter))
         if i >= len(charges) and i > 0 and float(out) == 0.0:
             # once quiet after the input ended, it stays quiet
             _, nxt = bif.step(xi * 0, state)
-            assert torch.equal(nxt.count, state.count)
+            assert torch.equal(nxt.counter, state.counter)
     expected = quantize_levels(torch.tensor(sum(charges), dtype=torch.float64), theta, s_min, s_max)
     assert counts[-1] == pytest.approx(float(expected))
     s = counts[-1]
@@ -96,9 +96,9 @@ def test_truncation_error_check_13() -> None:
         seq = torch.cat([x, x.new_zeros(T - 1, 50)])
         out, state = bif(seq, return_state=True)
         err = quantize(x[0], theta, 0, L) - out.sum(0)
-        assert torch.allclose(err, theta * (s_star - state.count))
+        assert torch.allclose(err, theta * (s_star - state.counter))
         if T < L:
-            assert torch.equal(state.count, torch.minimum(s_star, torch.full_like(s_star, T)))
+            assert torch.equal(state.counter, torch.minimum(s_star, torch.full_like(s_star, T)))
         else:
             assert torch.equal(err, torch.zeros_like(err))  # T >= L: exact for any input
 

@@ -130,7 +130,7 @@ def rate_convert(
     scales = _activation_scales(flat, calibration, percentile)
     out: list[nn.Module] = []
     prev, k = 1.0, 0
-    pending: nn.Module | None = None
+    pending: nn.Linear | nn.Conv1d | nn.Conv2d | None = None
     for m in flat:
         if isinstance(m, _SYNAPSES):
             pending = copy.deepcopy(m)

@@ -33,10 +33,10 @@ __all__ = ["BIF", "BIFCell", "BIFParams", "BIFState", "bif_step"]
 
 
 class BIFState(NamedTuple):
-    """BIF state: membrane ``v`` and spike counter ``count`` (integer values), both ``[B, ...]``."""
+    """BIF state: membrane ``v`` and spike counter ``counter`` (integer values), both ``[B, ...]``."""
 
     v: torch.Tensor
-    count: torch.Tensor
+    counter: torch.Tensor
 
 
 class BIFParams(NamedTuple):
@@ -60,14 +60,14 @@ def bif_step(x: torch.Tensor, state: BIFState, params: BIFParams) -> tuple[torch
         threshold for the emitted output).
 
     Shapes:
-        ``x``, ``state.v``, ``state.count`` and ``s``: ``[B, ...]``.
+        ``x``, ``state.v``, ``state.counter`` and ``s``: ``[B, ...]``.
     """
     theta = params.v_threshold
     m = state.v + x
-    pos = (m >= theta) & (state.count < params.s_max)
-    neg = (m < 0) & (state.count > params.s_min)
+    pos = (m >= theta) & (state.counter < params.s_max)
+    neg = (m < 0) & (state.counter > params.s_min)
     s = pos.to(m.dtype) - neg.to(m.dtype)
-    return s, BIFState(m - theta * s, state.count + s)
+    return s, BIFState(m - theta * s, state.counter + s)
 
 
 def _check_bounds(s_min: int, s_max: int) -> None:
@@ -88,6 +88,8 @@ class _BIFCore(torch.nn.Module):
         weighted: emit ``theta * s`` (default, the converted network's convention) instead of the
             unit spikes ``s``.
     """
+
+    v_threshold: torch.Tensor
 
     def __init__(
         self,
@@ -116,7 +118,7 @@ class _BIFCore(torch.nn.Module):
         return BIFParams(self.v_threshold, self.s_min, self.s_max)
 
     def init_state(self, x: torch.Tensor) -> BIFState:
-        """``v = theta / 2``, ``count = 0``, shaped like one step ``x`` (``[B, ...]``)."""
+        """``v = theta / 2``, ``counter = 0``, shaped like one step ``x`` (``[B, ...]``)."""
         theta = self.v_threshold.to(x)
         return BIFState(torch.full_like(x, 0.0) + theta / 2, torch.zeros_like(x))
 
@@ -140,7 +142,7 @@ class BIFCell(_BIFCore, SingleStepNeuron):
     Examples:
         >>> cell = BIFCell(v_threshold=0.5, s_max=4)
         >>> out, state = cell(torch.tensor([0.75]))
-        >>> out.tolist(), state.count.tolist()
+        >>> out.tolist(), state.counter.tolist()
         ([0.5], [1.0])
     """
 
@@ -178,7 +180,7 @@ class BIF(_BIFCore, MultiStepNeuron):
 
         Args:
             x_seq: input currents, time-major ``[T, B, ...]``.
-            state: initial state or ``None`` (``v = theta/2, count = 0``).
+            state: initial state or ``None`` (``v = theta/2, counter = 0``).
             return_state: also return the final state.
             until_quiet: continue with zero input until a step emits no spike.
             t_max: cap on the total number of steps when ``until_quiet`` (default ``T + 4 (S_max -

@@ -175,6 +175,8 @@ class QuantAct(nn.Module):
         [0.5, 1.0, 2.0]
     """
 
+    initialized: torch.Tensor
+
     def __init__(
         self,
         *,
@@ -241,7 +243,7 @@ class QuantAct(nn.Module):
         check_finite(x, "x")
         if not bool(self.initialized):
             self.init_step(x)
-        step = self.step
+        step: torch.Tensor = self.step
         if self.lsq_grad_scale and self.training:
             step = _scale_grad(step, 1.0 / math.sqrt(self.s_max * max(x.numel(), 1)))
         return quantize(x, step.to(x.dtype), self.s_min, self.s_max)

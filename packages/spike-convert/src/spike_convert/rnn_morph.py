@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 from torch import nn
@@ -209,6 +209,10 @@ class QRNNClassifier(nn.Module):
         self.head = head
         self.readout = _check_readout(readout)
 
+    def qrnn_layers(self) -> list[QRNNLayer]:
+        """The quantized recurrent layers, bottom to top."""
+        return [cast(QRNNLayer, m) for m in self.layers]
+
     def hidden_states(self, x_seq: torch.Tensor) -> list[torch.Tensor]:
         """Hidden states of every layer, each ``[N, B, H]``.
 
@@ -221,7 +225,7 @@ class QRNNClassifier(nn.Module):
         _check_seq(x_seq)
         h = _apply_frontend(self.frontend, x_seq)
         states = []
-        for layer in self.layers:
+        for layer in self.qrnn_layers():
             h = layer(h)
             states.append(h)
         return states
@@ -368,9 +372,9 @@ class RBIFLayer(nn.Module):
         )
         theta = self.neuron.v_threshold.to(current)
         if state is None:
-            h_new = new_state.count * theta
+            h_new = new_state.counterer * theta
         else:
-            h_new = (new_state.count - state.count) * theta  # type: ignore[attr-defined]
+            h_new = (new_state.counterer - state.counter) * theta  # type: ignore[attr-defined]
         return spikes, h_new, new_state
 
 
@@ -440,6 +444,10 @@ class RBIFSNN(nn.Module):
         self.restart = bool(restart)
         self.recurrent = recurrent
 
+    def rbif_layers(self) -> list[RBIFLayer]:
+        """The RBIF layers, bottom to top."""
+        return [cast(RBIFLayer, m) for m in self.layers]
+
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         """Simulate and return the read-out (see :meth:`run`).
 
@@ -470,14 +478,15 @@ class RBIFSNN(nn.Module):
         _check_seq(x_seq)
         cap = self._window_cap() if t_max is None else int(t_max)
         N, B = x_seq.shape[:2]
-        first = self.layers[0]
+        layers = self.rbif_layers()
+        first = layers[0]
         analog_ff = None
         if self.frontend is None:
             analog_ff = first.ih.layer(x_seq.flatten(2))  # W_x x for every element, time folded
-        hs = [x_seq.new_zeros(B, layer.hh.out_features) for layer in self.layers]
-        prev_spikes: list[torch.Tensor | None] = [None] * len(self.layers)
-        states: list[object] = [None] * len(self.layers)
-        hidden: list[list[torch.Tensor]] = [[] for _ in self.layers]
+        hs = [x_seq.new_zeros(B, layer.hh.out_features) for layer in layers]
+        prev_spikes: list[torch.Tensor | None] = [None] * len(layers)
+        states: list[object] = [None] * len(layers)
+        hidden: list[list[torch.Tensor]] = [[] for _ in layers]
         outs, steps, quiet = [], [], True
         for n in range(N):
             if analog_ff is not None:
@@ -490,7 +499,7 @@ class RBIFSNN(nn.Module):
                 quiet = quiet and all(b.last_quiet for b in self.frontend.bif_layers())
                 ff = first.ih(u)
             window_len = ff.shape[0]
-            for i, layer in enumerate(self.layers):
+            for i, layer in enumerate(layers):
                 if i > 0:
                     ff = layer.ih(u)
                 start = None if self.restart else states[i]
@@ -536,7 +545,7 @@ def convert_rnn(
     if not isinstance(qmodel, QRNNClassifier):
         raise TypeError(f"qmodel must be a QRNNClassifier, got {type(qmodel).__name__}")
     layers = []
-    for k, q in enumerate(qmodel.layers):
+    for k, q in enumerate(qmodel.qrnn_layers()):
         if not bool(q.act.initialized):
             raise ValueError(
                 f"layer 'layers.{k}.act' (QuantAct) has an uninitialised step: calibrate first"

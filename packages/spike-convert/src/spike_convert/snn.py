@@ -64,10 +64,10 @@ class SynapticLayer(nn.Module):
         y = self.layer(x_seq.reshape(T * B, *x_seq.shape[2:]))
         y = y.reshape(T, B, *y.shape[1:])
         if self.bias is not None:
-            bias = self.bias
+            b: torch.Tensor = self.bias
             if not isinstance(self.layer, nn.Linear):
-                bias = bias.view(-1, *((1,) * (y.dim() - 3)))
-            head = y[:1] + bias
+                b = b.view(-1, *((1,) * (y.dim() - 3)))
+            head = y[:1] + b
             y = torch.cat([head, y[1:]]) if T > 1 else head
         return y
 
