@@ -1,5 +1,7 @@
 """Backbone shapes, spike semantics, contract tests and errors on tiny configs."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -16,10 +18,15 @@ from spike_vision import (
 )
 
 TINY = {
-    "spikformer": {"depth": 1, "embed_dim": 16, "num_heads": 2},
-    "spikformer-v2": {"depth": 1, "embed_dim": 16, "num_heads": 2},
-    "spike-driven-transformer": {"depth": 1, "embed_dim": 16, "num_heads": 2},
-    "meta-spikeformer": {"embed_dims": (8, 16, 16, 24), "depths": (1, 1), "num_heads": 2},
+    "spikformer": {"depth": 1, "embed_dim": 16, "num_heads": 2, "backend": "torch"},
+    "spikformer-v2": {"depth": 1, "embed_dim": 16, "num_heads": 2, "backend": "torch"},
+    "spike-driven-transformer": {"depth": 1, "embed_dim": 16, "num_heads": 2, "backend": "torch"},
+    "meta-spikeformer": {
+        "embed_dims": (8, 16, 16, 24),
+        "depths": (1, 1),
+        "num_heads": 2,
+        "backend": "torch",
+    },
 }
 SIZES = {
     "spikformer-2-256-cifar10dvs": 32,
@@ -48,25 +55,29 @@ def test_every_backbone_passes_check_model(name: str, family: str) -> None:
 
 
 def test_sps_shapes_imagenet_and_cifar() -> None:
-    sps = SpikingPatchSplitting(in_channels=3, embed_dim=16)
+    sps = SpikingPatchSplitting(in_channels=3, embed_dim=16, backend="torch")
     out = sps(torch.rand(2, 1, 3, 224, 224))
     assert out.shape == (2, 1, 16, 14, 14)
     assert set(out.unique().tolist()) <= {0.0, 1.0, 2.0}
-    cifar = SpikingPatchSplitting(in_channels=3, embed_dim=16, pooling="0011")
+    cifar = SpikingPatchSplitting(in_channels=3, embed_dim=16, pooling="0011", backend="torch")
     assert cifar(torch.rand(2, 1, 3, 32, 32)).flatten(3).shape == (2, 1, 16, 64)
-    ms = MSPatchSplitting(in_channels=2, embed_dim=16, pooling="0111")
+    ms = MSPatchSplitting(in_channels=2, embed_dim=16, pooling="0111", backend="torch")
     assert ms(torch.rand(2, 1, 2, 128, 128)).shape == (2, 1, 16, 16, 16)
 
 
 def test_spikformer_v2_stem_has_supplementary_convs() -> None:
-    sps = SpikingPatchSplitting(in_channels=3, embed_dim=16, stem_convs=(2, 2, 2, 2))
+    sps = SpikingPatchSplitting(
+        in_channels=3, embed_dim=16, stem_convs=(2, 2, 2, 2), backend="torch"
+    )
     assert len(sps.convs) == 8
     assert sps(torch.rand(1, 1, 3, 64, 64)).shape == (1, 1, 16, 4, 4)
 
 
 def test_spikformer_block_inputs_are_nonnegative_integers() -> None:
     torch.manual_seed(0)
-    model = Spikformer(SpikformerConfig(depth=2, embed_dim=16, num_heads=2, num_classes=3))
+    model = Spikformer(
+        SpikformerConfig(depth=2, embed_dim=16, num_heads=2, num_classes=3, backend="torch")
+    )
     seen: list[torch.Tensor] = []
     for blk in model.blocks:
         blk.register_forward_pre_hook(lambda _m, a: seen.append(a[0]))
@@ -79,7 +90,9 @@ def test_spikformer_block_inputs_are_nonnegative_integers() -> None:
 
 def test_meta_spikeformer_conv_inputs_are_binary_except_encoding_and_fused_chains() -> None:
     torch.manual_seed(0)
-    cfg = MetaSpikeFormerConfig(embed_dims=(8, 16, 16, 24), depths=(1, 1), num_heads=2)
+    cfg = MetaSpikeFormerConfig(
+        embed_dims=(8, 16, 16, 24), depths=(1, 1), num_heads=2, backend="torch"
+    )
     model = MetaSpikeFormer(cfg)
     nonbinary: set[str] = set()
     for name, mod in model.named_modules():
@@ -99,7 +112,9 @@ def test_meta_spikeformer_conv_inputs_are_binary_except_encoding_and_fused_chain
 
 
 def test_meta_spikeformer_stage_shapes_at_224() -> None:
-    cfg = MetaSpikeFormerConfig(embed_dims=(8, 16, 16, 24), depths=(1, 1), num_heads=2)
+    cfg = MetaSpikeFormerConfig(
+        embed_dims=(8, 16, 16, 24), depths=(1, 1), num_heads=2, backend="torch"
+    )
     model = MetaSpikeFormer(cfg)
     shapes = [tuple(s.shape) for s in model.forward_stages(torch.rand(1, 1, 3, 224, 224))]
     assert shapes == [
@@ -113,7 +128,9 @@ def test_meta_spikeformer_stage_shapes_at_224() -> None:
 
 def test_logits_invariant_to_batch_composition() -> None:
     torch.manual_seed(0)
-    cfg = MetaSpikeFormerConfig(embed_dims=(8, 16, 16, 24), depths=(1, 1), num_heads=2)
+    cfg = MetaSpikeFormerConfig(
+        embed_dims=(8, 16, 16, 24), depths=(1, 1), num_heads=2, backend="torch"
+    )
     model = MetaSpikeFormer(cfg).eval()
     x = torch.rand(2, 3, 3, 32, 32)
     with torch.no_grad():
@@ -124,7 +141,9 @@ def test_logits_invariant_to_batch_composition() -> None:
 
 def test_four_d_input_is_direct_encoded() -> None:
     torch.manual_seed(0)
-    model = Spikformer(SpikformerConfig(depth=1, embed_dim=16, num_heads=2, time_steps=3)).eval()
+    model = Spikformer(
+        SpikformerConfig(depth=1, embed_dim=16, num_heads=2, time_steps=3, backend="torch")
+    ).eval()
     x = torch.rand(2, 3, 32, 32)
     with torch.no_grad():
         assert torch.equal(model(x), model(x.expand(3, *x.shape)))
@@ -133,7 +152,12 @@ def test_four_d_input_is_direct_encoded() -> None:
 def test_kd_head_eval_averages_both_heads() -> None:
     torch.manual_seed(0)
     cfg = MetaSpikeFormerConfig(
-        embed_dims=(8, 16, 16, 24), depths=(1, 1), num_heads=2, kd_head=True, num_classes=4
+        embed_dims=(8, 16, 16, 24),
+        depths=(1, 1),
+        num_heads=2,
+        kd_head=True,
+        num_classes=4,
+        backend="torch",
     )
     model = MetaSpikeFormer(cfg).eval()
     x = torch.rand(1, 2, 3, 32, 32)
@@ -143,7 +167,9 @@ def test_kd_head_eval_averages_both_heads() -> None:
 
 
 def test_reset_classifier() -> None:
-    model = create_model("sdt-8-384", depth=1, embed_dim=16, num_heads=2, img_size=32)
+    model = create_model(
+        "sdt-8-384", depth=1, embed_dim=16, num_heads=2, img_size=32, backend="torch"
+    )
     model.reset_classifier(7)
     assert model(torch.rand(2, 1, 3, 32, 32)).shape == (2, 1, 7)
     with pytest.raises(ValueError, match="num_outputs"):
@@ -171,3 +197,19 @@ def test_errors() -> None:
         create_model("spikformer-8-384", embed_dim=20, num_heads=3)
     with pytest.raises(ValueError, match="attention"):
         create_model("meta-spikeformer-15m", attention="softmax")
+
+
+def test_default_backend_matches_reference_loop() -> None:
+    torch.manual_seed(0)
+    cfg = SpikformerConfig(depth=1, embed_dim=16, num_heads=2, num_classes=3)
+    auto = Spikformer(cfg)
+    ref = Spikformer(dataclasses.replace(cfg, backend="torch"))
+    ref.load_state_dict(auto.state_dict())
+    x = torch.rand(2, 2, 3, 32, 32) * 3
+    out_a, out_r = auto(x), ref(x)
+    assert torch.allclose(out_a, out_r, atol=1e-5)
+    out_a.sum().backward()
+    out_r.sum().backward()
+    ga = auto.patch_embed.convs[0].module[0].weight.grad
+    gr = ref.patch_embed.convs[0].module[0].weight.grad
+    assert torch.allclose(ga, gr, atol=1e-4)

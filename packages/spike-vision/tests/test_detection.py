@@ -275,7 +275,7 @@ def test_detectors_pass_check_model() -> None:
     det = SpikingDetector(
         SpikingDetectorConfig(
             embed_dims=(8, 16, 16, 16), depths=(1, 1), num_heads=2, p5_channels=16,
-            neck_widths=(8, 8, 8, 8), num_classes=2, img_size=32,
+            neck_widths=(8, 8, 8, 8), num_classes=2, img_size=32, backend="torch",
         )
     )  # fmt: skip
     out = check_model(det, det.example_input(batch_size=2, time_steps=2))

@@ -33,7 +33,7 @@ def test_lif_threshold_approach_precision(dtype: torch.dtype, first: int) -> Non
 
 
 def test_lif_surrogate_is_sigmoid_alpha4() -> None:
-    lif = spiking_neuron()
+    lif = spiking_neuron(backend="torch")
     x = torch.tensor([[0.3]], requires_grad=True)
     lif(x.unsqueeze(0)).sum().backward()
     h = 0.5 * 0.3 - 1.0
@@ -68,9 +68,11 @@ def test_no_softmax_in_any_attention(monkeypatch: pytest.MonkeyPatch) -> None:
 
     _forbid_softmax(monkeypatch)
     x = torch.rand(1, 1, 3, 32, 32)
-    create_model("spikformer-8-384", depth=1, embed_dim=16, num_heads=2)(x)
-    create_model("sdt-8-384", depth=1, embed_dim=16, num_heads=2)(x)
-    create_model("meta-spikeformer-15m", embed_dims=(8, 16, 16, 16), depths=(1, 1))(x)
+    create_model("spikformer-8-384", depth=1, embed_dim=16, num_heads=2, backend="torch")(x)
+    create_model("sdt-8-384", depth=1, embed_dim=16, num_heads=2, backend="torch")(x)
+    create_model(
+        "meta-spikeformer-15m", embed_dims=(8, 16, 16, 16), depths=(1, 1), backend="torch"
+    )(x)
 
 
 def test_meta_attention_fires_where_product_reaches_8() -> None:

@@ -17,7 +17,15 @@ from spike_vision.boxes import (
     xyxy_to_ltrb,
     xyxy_to_xywh,
 )
+from spike_vision.data import (
+    DIGIT_GLYPHS,
+    DetectionDataset,
+    make_detection_dataset,
+    make_digit_classification,
+    render_digit,
+)
 from spike_vision.det_loss import DetectionLoss, dfl_loss, pad_targets
+from spike_vision.det_train import evaluate_detector, train_detector
 from spike_vision.detectors import (
     SpikingDetector,
     SpikingDetectorConfig,
@@ -32,6 +40,7 @@ from spike_vision.layers import (
     check_image_size,
     spiking_neuron,
 )
+from spike_vision.mae import SpikformerMAE, patchify, random_token_mask, sincos_pos_embed_2d
 from spike_vision.meta_spikeformer import (
     ChannelMLP,
     DownSampling,
@@ -51,12 +60,19 @@ from spike_vision.metrics import (
 )
 from spike_vision.necks import BiFPN, FastFusion, PANNeck
 from spike_vision.nms import batched_nms, nms, non_max_suppression
+from spike_vision.qsd import QSDTransformer, QSDTransformerConfig
 from spike_vision.sdt import (
     MSPatchSplitting,
     SDSA1Attention,
     SDTBlock,
     SpikeDrivenTransformer,
     SpikeDrivenTransformerConfig,
+)
+from spike_vision.segmentation import (
+    SpikingFPN,
+    SpikingFPNHead,
+    SpikingSegmenter,
+    SpikingSegmenterConfig,
 )
 from spike_vision.spikformer import (
     Spikformer,
@@ -72,6 +88,7 @@ __version__ = _version("spike-vision")
 
 __all__ = [
     "DFL",
+    "DIGIT_GLYPHS",
     "SPPF",
     "AssignResult",
     "BNAndPad",
@@ -81,6 +98,7 @@ __all__ = [
     "ChannelMLP",
     "Conv",
     "Detect",
+    "DetectionDataset",
     "DetectionLoss",
     "DetectionMetrics",
     "DownSampling",
@@ -92,6 +110,8 @@ __all__ = [
     "MetaSpikeFormerConfig",
     "MetaTransformerBlock",
     "PANNeck",
+    "QSDTransformer",
+    "QSDTransformerConfig",
     "RepConv",
     "SDSA1Attention",
     "SDTBlock",
@@ -101,10 +121,15 @@ __all__ = [
     "Spikformer",
     "SpikformerBlock",
     "SpikformerConfig",
+    "SpikformerMAE",
     "SpikingDetector",
     "SpikingDetectorConfig",
+    "SpikingFPN",
+    "SpikingFPNHead",
     "SpikingMLP",
     "SpikingPatchSplitting",
+    "SpikingSegmenter",
+    "SpikingSegmenterConfig",
     "SpikingSelfAttention",
     "TaskAlignedAssigner",
     "YOLOv8",
@@ -120,17 +145,25 @@ __all__ = [
     "compute_ap",
     "dfl_loss",
     "dist_to_xyxy",
+    "evaluate_detector",
     "f1_score",
     "make_anchors",
+    "make_detection_dataset",
+    "make_digit_classification",
     "match_predictions",
     "merge_heads",
     "nms",
     "non_max_suppression",
     "pad_targets",
+    "patchify",
     "qkv_product",
+    "random_token_mask",
+    "render_digit",
     "sdsa1",
+    "sincos_pos_embed_2d",
     "spiking_neuron",
     "split_heads",
+    "train_detector",
     "xywh_to_xyxy",
     "xyxy_to_ltrb",
     "xyxy_to_xywh",

@@ -11,7 +11,9 @@ from torch import nn
 from spike_core import register_model
 from spike_vision.detectors import SpikingDetector, SpikingDetectorConfig, YOLOv8, YOLOv8Config
 from spike_vision.meta_spikeformer import MetaSpikeFormer, MetaSpikeFormerConfig
+from spike_vision.qsd import QSDTransformer, QSDTransformerConfig
 from spike_vision.sdt import SpikeDrivenTransformer, SpikeDrivenTransformerConfig
+from spike_vision.segmentation import SpikingSegmenter, SpikingSegmenterConfig
 from spike_vision.spikformer import Spikformer, SpikformerConfig
 
 __all__: list[str] = []
@@ -31,6 +33,14 @@ def _yolo(cfg: YOLOv8Config) -> nn.Module:
 
 def _spiking_detector(cfg: SpikingDetectorConfig) -> nn.Module:
     return SpikingDetector(cfg)
+
+
+def _segmenter(cfg: SpikingSegmenterConfig) -> nn.Module:
+    return SpikingSegmenter(cfg)
+
+
+def _qsd(cfg: QSDTransformerConfig) -> nn.Module:
+    return QSDTransformer(cfg)
 
 
 def _meta(cfg: MetaSpikeFormerConfig) -> nn.Module:
@@ -189,3 +199,32 @@ register_model(
     num_params=22_819_654,
     description="Meta-SpikeFormer 15M backbone + P5 adapter + BiFPN-P2 neck + YOLOv8 head",
 )(_spiking_detector)
+
+# Segmentation (ADE20K: 150 classes). Head widths for the 55M config are unconfirmed.
+for _name, _dims, _neck in [
+    ("15m", (64, 128, 256, 360), 128),
+    ("55m", (128, 256, 512, 640), 256),
+]:
+    register_model(
+        f"meta-spikeformer-{_name}-semfpn",
+        family="spiking-segmenter",
+        config=SpikingSegmenterConfig(embed_dims=_dims, neck_channels=_neck, head_channels=_neck),
+        description=f"Meta-SpikeFormer {_name.upper()} + spiking FPN + Semantic-FPN head",
+    )(_segmenter)
+
+# QSD-Transformer (reference factory names in parentheses); counts include the reference's
+# dead activation-quantizer parameters (act_params=True).
+for _name, _dims, _depth, _n in [
+    ("8m", (48, 96, 192, 256), 8, 8_432_142),  # spikformer_8_256_CAFormer
+    ("15m", (64, 128, 256, 360), 8, 15_245_862),  # spikformer_8_15M_CAFormer
+    ("31m", (96, 192, 384, 480), 8, 31_527_302),  # spikformer_8_384_CAFormer
+    ("55m", (128, 256, 512, 640), 8, 55_607_830),  # spikformer_8_512_CAFormer
+    ("12-512", (128, 256, 512, 640), 12, 75_022_870),  # spikformer_12_512_CAFormer
+]:
+    register_model(
+        f"qsd-transformer-{_name}",
+        family="qsd-transformer",
+        config=QSDTransformerConfig(embed_dims=_dims, depth=_depth),
+        num_params=_n,
+        description=f"QSD-Transformer (4-bit LSQ, IE-LIF), widths {list(_dims)}, depth {_depth}",
+    )(_qsd)
