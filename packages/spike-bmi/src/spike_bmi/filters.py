@@ -174,7 +174,7 @@ class BlockFilter:
     def latency_ms(self, sample_period_s: float = SAMPLE_PERIOD) -> float:
         """Worst-case added latency in milliseconds (``inf`` for a whole-sequence filter)."""
         lat = self.latency_bins
-        return math.inf if lat < 0 else lat * sample_period_s * 1e3
+        return math.inf if lat < 0 else round(lat * sample_period_s * 1e3, 9)
 
     def macs_per_sample(self) -> int:
         """Multiply-accumulates per output sample and dimension: ``passes * (N_b + N_a - 1)``."""

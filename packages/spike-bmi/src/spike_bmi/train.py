@@ -88,7 +88,7 @@ def train_decoder(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if progress is not None:
             progress(i, losses[-1])
     model.eval()
