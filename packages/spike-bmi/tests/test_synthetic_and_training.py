@@ -137,7 +137,8 @@ def test_high_accuracy_filter_raises_snn_r2(tmp_path: Path) -> None:
         rows, traces = evaluate_decoder(m, s)
         raw, low, high = rows
         assert raw.r2 > 0.3, name  # the decoder learned something
-        assert high.name == "bessel-high-accuracy" and high.r2 > raw.r2, name
+        assert high.name == "bessel-high-accuracy"
+        assert high.r2 > raw.r2, name
         assert (low.latency_ms, high.latency_ms) == (36.0, 196.0)
         assert (low.filter_macs_per_bin, high.filter_macs_per_bin) == (20, 36)
     png = plot_decoding(traces["true"], {"raw": traces["raw"]}, tmp_path / "d.png", max_bins=300)
