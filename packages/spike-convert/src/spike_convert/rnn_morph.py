@@ -372,9 +372,9 @@ class RBIFLayer(nn.Module):
         )
         theta = self.neuron.v_threshold.to(current)
         if state is None:
-            h_new = new_state.counterer * theta
+            h_new = new_state.counter * theta
         else:
-            h_new = (new_state.counterer - state.counter) * theta  # type: ignore[attr-defined]
+            h_new = (new_state.counter - state.counter) * theta  # type: ignore[attr-defined]
         return spikes, h_new, new_state
 
 
