@@ -37,7 +37,9 @@ def _mlp(gen: torch.Generator, levels: int = 7) -> tuple[nn.Module, torch.Tensor
 
 
 def _loose_bound(snn: BIFSNN) -> int:
-    return sum(b.s_max - b.s_min for b in snn.bif_layers()) + len(snn.bif_layers()) + 1
+    bound = snn.settle_bound()
+    assert bound == sum(b.s_max - b.s_min for b in snn.bif_layers()) + len(snn.bif_layers())
+    return bound
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -177,6 +179,7 @@ def test_fixed_time_steps_truncation_and_T_vs_L() -> None:
     snn = convert_cnn(q)
     ref = q(x).detach()
     # one BIF layer fed once: T >= L (+1 to see quiet) is always enough
+    assert snn.settle_bound() == L + 1
     res = snn.run(x, time_steps=L, until_quiet=False)
     assert res.steps == L
     assert torch.allclose(res.output, ref, atol=1e-12)

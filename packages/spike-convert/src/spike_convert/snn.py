@@ -195,6 +195,21 @@ class BIFSNN(nn.Module):
         """Every BIF neuron layer, in module order."""
         return [m for m in self.modules() if isinstance(m, BIF)]
 
+    def settle_bound(self, input_steps: int = 1) -> int:
+        """The spec's loose bound on the steps to quiet: ``T_in - 1 + sum_l (S_max,l - S_min,l) + depth``.
+
+        One BIF layer fed once needs at most ``S_max - S_min`` steps (``L`` for a ReLU quantizer)
+        and one more to show it is quiet; each further layer can add its own span.
+
+        Args:
+            input_steps: length of the input sequence.
+
+        Returns:
+            An upper bound on :attr:`SimulationResult.steps` (plus the observing step).
+        """
+        bifs = self.bif_layers()
+        return input_steps - 1 + sum(b.s_max - b.s_min for b in bifs) + len(bifs)
+
     def default_t_max(self, input_steps: int = 1) -> int:
         """Step cap ``input_steps + 4 L depth`` (spec default), ``L = max(S_max - S_min)``."""
         bifs = self.bif_layers()
