@@ -141,7 +141,7 @@ _FUZZ = settings(
 def test_fuzz_readers_raise_only_clear_errors(tmp_path_factory, data) -> None:
     tmp = tmp_path_factory.mktemp("fuzz")
     ev = _random_events(40, seed=1, t_max=2**32)
-    fmt = data.draw(st.sampled_from([".aedat", ".aedat4", ".npz", ".csv", ".npy"]))
+    fmt = data.draw(st.sampled_from([".aedat", ".aedat4", ".npz", ".csv", ".npy", ".h5"]))
     raw = bytearray(write_events(tmp / f"ok{fmt}", ev).read_bytes())
     op = data.draw(st.sampled_from(["truncate", "flip"]))
     if op == "truncate":

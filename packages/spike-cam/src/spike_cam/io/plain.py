@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import tokenize
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,7 +74,7 @@ def read_npy(
     path = Path(path)
     try:
         a = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as exc:
         raise EventFormatError(f"{path}: not a readable .npy file ({exc})") from None
     if a.dtype.names:
         missing = set(_FIELDS) - set(a.dtype.names)
@@ -105,7 +106,15 @@ def read_npz(
             if missing:
                 raise EventFormatError(f"{path}: missing keys {sorted(missing)} (has {z.files})")
             cols = [np.asarray(z[k]).reshape(-1) for k in _FIELDS]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except (
+        ValueError,
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        KeyError,
+        SyntaxError,
+        tokenize.TokenError,
+    ) as exc:
         if isinstance(exc, EventFormatError):
             raise
         raise EventFormatError(f"{path}: not a readable .npz file ({exc})") from None
@@ -239,7 +248,9 @@ def read_hdf5(path: str | os.PathLike[str]) -> tuple[np.ndarray, tuple[int, int,
             size = (
                 tuple(int(v) for v in f.attrs["sensor_size"]) if "sensor_size" in f.attrs else None
             )
-    except OSError as exc:
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        if isinstance(exc, EventFormatError):
+            raise
         raise EventFormatError(f"{path}: not a readable HDF5 file ({exc})") from None
     if len({len(c) for c in cols}) != 1:
         raise EventFormatError(f"{path}: datasets t, x, y, p have lengths {[len(c) for c in cols]}")
