@@ -126,6 +126,7 @@ def train_classifier(
     momentum: float = 0.9,
     weight_decay: float = 1e-3,
     label_smoothing: float = 0.2,
+    optimizer: str = "sgd",
     grid_size: float = 0.05,
     time_steps: int = 1,
     seed: int = 0,
@@ -134,7 +135,8 @@ def train_classifier(
     """Train a point-cloud classifier with the E-3DSNN recipe.
 
     CrossEntropy with label smoothing, SGD (Nesterov) and MultiStepLR (x0.1 at 60 % and 80 % of
-    the epochs); augmentation as :func:`collate_point_clouds`.
+    the epochs); augmentation as :func:`collate_point_clouds`. ``optimizer="adamw"`` swaps in
+    AdamW (same schedule), which converges faster in runs of a few epochs.
 
     Args:
         model: maps a :class:`SparseVoxelTensor` to logits ``[T, B, K]``.
@@ -146,6 +148,7 @@ def train_classifier(
         momentum: SGD momentum.
         weight_decay: SGD weight decay (E-3DSNN: 1e-3).
         label_smoothing: CE label smoothing (E-3DSNN: 0.2).
+        optimizer: ``"sgd"`` (the E-3DSNN recipe) or ``"adamw"``.
         grid_size: voxel edge on the unit sphere.
         time_steps: ``T``.
         seed: seed of shuffling, augmentation and grid sampling.
@@ -158,11 +161,17 @@ def train_classifier(
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if optimizer not in ("sgd", "adamw"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {optimizer!r}")
     g = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
-    opt = torch.optim.SGD(
-        model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True
-    )
+    opt: torch.optim.Optimizer
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(
+            model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True
+        )
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(
         opt, [int(0.6 * epochs), int(0.8 * epochs)], gamma=0.1
     )
