@@ -142,6 +142,7 @@ class StreamingDecoder(SpikingModel):
         [B, output_dim]``.
     """
 
+    config: Any
     input_dim: int
     output_dim: int
     warmup: int = 0
@@ -164,7 +165,7 @@ class StreamingDecoder(SpikingModel):
             )
         check_finite(x_seq, name)
 
-    def forward(
+    def forward(  # type: ignore[override]
         self, x_seq: torch.Tensor, state: Any = None, *, return_state: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
         """Decode a whole time-major sequence.

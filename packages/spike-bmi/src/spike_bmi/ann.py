@@ -120,11 +120,13 @@ class ANNFlat(StreamingDecoder):
         """A buffer holding one zero row, for step input ``x [B, channels]``."""
         return init_window(x, self.config.window)
 
-    def _features(self, x_seq: torch.Tensor, state: WindowState) -> tuple[torch.Tensor, ...]:
+    def _features(
+        self, x_seq: torch.Tensor, state: WindowState
+    ) -> tuple[torch.Tensor, torch.Tensor, WindowState]:
         win, full, state = sliding_windows(x_seq, state)
         counts = window_sum(win, 0, self.config.window)
         rows = full[:, None].expand(-1, x_seq.shape[1]).reshape(-1)
-        return self.mlp.features(counts, rows), full, state  # type: ignore[return-value]
+        return self.mlp.features(counts, rows), full, state
 
     def forward_features(self, x_seq: torch.Tensor) -> torch.Tensor:
         """Second hidden layer ``[T, B, hidden2]`` from a fresh buffer."""
@@ -141,7 +143,7 @@ class ANNFlat(StreamingDecoder):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with a fresh ``hidden2 -> num_outputs`` layer."""
-        p = self.mlp.head.weight
+        p = next(self.parameters())
         self.mlp.head = TimeLinear(in_features=self.config.hidden2, out_features=num_outputs).to(
             p.device, p.dtype
         )
@@ -205,7 +207,7 @@ class ANN3D(StreamingDecoder):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with a fresh ``hidden2 -> num_outputs`` layer."""
-        p = self.mlp.head.weight
+        p = next(self.parameters())
         self.mlp.head = TimeLinear(in_features=self.config.hidden2, out_features=num_outputs).to(
             p.device, p.dtype
         )

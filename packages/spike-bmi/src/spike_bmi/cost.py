@@ -90,7 +90,7 @@ def decoder_ops(model: StreamingDecoder) -> DecoderOps:
     """
     if not isinstance(model, StreamingDecoder):
         raise TypeError(f"model must be a spike-bmi decoder, got {type(model).__name__}")
-    c = model.config  # type: ignore[attr-defined]
+    c = model.config
     if isinstance(model, SNNStreaming):
         return DecoderOps(c.input_dim * c.hidden + c.hidden * c.output_dim, 0)
     if isinstance(model, SNN3D):

@@ -124,7 +124,7 @@ class LSTMDecoder(StreamingDecoder):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with a fresh ``hidden -> num_outputs`` layer."""
-        p = self.head.weight
+        p = next(self.parameters())
         self.head = TimeLinear(in_features=self.config.hidden, out_features=num_outputs).to(
             p.device, p.dtype
         )
@@ -183,7 +183,7 @@ class StreamingLSTMDecoder(StreamingDecoder):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with a fresh ``hidden -> num_outputs`` layer."""
-        p = self.head.weight
+        p = next(self.parameters())
         self.head = TimeLinear(in_features=self.config.hidden, out_features=num_outputs).to(
             p.device, p.dtype
         )

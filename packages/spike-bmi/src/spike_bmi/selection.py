@@ -139,7 +139,7 @@ def filter_gain(
         The :class:`FilterGain`.
     """
     raw = r2_score(preds, labels)
-    filtered = r2_score(filt.apply(preds), labels)
+    filtered = r2_score(filt.apply(preds), labels)  # type: ignore[type-var]
     d = filtered - raw
     rel = 100.0 * d / raw if raw != 0 else math.nan
     return FilterGain(raw, filtered, d, rel)

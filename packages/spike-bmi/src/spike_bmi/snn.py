@@ -124,7 +124,7 @@ class SNNStreaming(StreamingDecoder):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with a fresh ``hidden -> num_outputs`` layer."""
-        p = self.head.weight
+        p = next(self.parameters())
         self.head = TimeLinear(
             in_features=self.config.hidden, out_features=num_outputs, bias=False
         ).to(p.device, p.dtype)
@@ -220,7 +220,7 @@ class SNN3D(StreamingDecoder):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out layer and the output scales for ``num_outputs`` outputs."""
-        p = self.head.weight
+        p = next(self.parameters())
         self.head = TimeLinear(in_features=self.config.hidden2, out_features=num_outputs).to(
             p.device, p.dtype
         )
