@@ -112,14 +112,21 @@ class GraphRunner:
                     continue
                 total: torch.Tensor | None = None
                 for src, delayed in sch.preds[name]:
-                    val = prev.get(src) if delayed else cur[src]
+                    val = (
+                        (prev.get(src, self.initial_output(src)) if t else self.initial_output(src))
+                        if delayed
+                        else cur[src]
+                    )
                     if val is None:
                         continue
-                    if total is not None and total.shape != val.shape:
-                        raise ValueError(
-                            f"node {name!r}: incoming shapes {tuple(total.shape)} and "
-                            f"{tuple(val.shape)} differ"
-                        )
+                    if total is not None:
+                        try:
+                            torch.broadcast_shapes(total.shape, val.shape)
+                        except RuntimeError as exc:
+                            raise ValueError(
+                                f"node {name!r}: incoming shapes {tuple(total.shape)} and "
+                                f"{tuple(val.shape)} differ"
+                            ) from exc
                     total = val if total is None else total + val
                 if total is None:  # only delayed inputs at t = 0
                     total = self.zero_like_input(name)
@@ -160,6 +167,21 @@ class GraphRunner:
         if shape is None:
             raise ValueError(f"node {name!r}: cannot infer its input shape at the first step")
         return torch.zeros(shape, dtype=self.dtype)
+
+    def initial_output(self, name: str) -> torch.Tensor | None:
+        """Output of ``name`` before the first step, seen through a delayed edge.
+
+        An ``Affine`` node outputs its bias for zero input (``W 0 + b``); every other node
+        outputs zero (``None``).
+        """
+        node = self.schedule.nodes[name]
+        if type(node).__name__ == "Affine":
+            return self.bias_value(node)
+        return None
+
+    def bias_value(self, node: Any) -> torch.Tensor:
+        """``[1, out]`` bias of an ``Affine`` node in the simulation's number format."""
+        return torch.as_tensor(np.asarray(node.bias), dtype=self.dtype).reshape(1, -1)
 
     def counters(self) -> dict[str, dict[str, int]]:
         """Per-node operation counts (empty for the float reference)."""
