@@ -10,7 +10,11 @@ __all__ = ["fps"]
 
 
 def fps(
-    xyz: torch.Tensor, m: int, *, start: int | str = 0, generator: torch.Generator | None = None
+    xyz: torch.Tensor,
+    m: int,
+    *,
+    start: int | str | torch.Tensor = 0,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Farthest point sampling of ``m`` indices.
 
@@ -19,7 +23,8 @@ def fps(
     Args:
         xyz: coordinates ``[B, N, D]`` (``D = 3`` for points).
         m: number of samples, ``1 <= m <= N``.
-        start: index of the first sample, or ``"random"`` (drawn with ``generator``).
+        start: index of the first sample, a ``[B]`` tensor of per-sample first indices, or
+            ``"random"`` (drawn with ``generator``).
         generator: random generator for ``start="random"``.
 
     Returns:
@@ -38,7 +43,11 @@ def fps(
     if not 1 <= m <= N:
         raise ValueError(f"m must be in [1, N={N}], got {m}")
     idx = torch.empty(B, m, dtype=torch.long, device=xyz.device)
-    if start == "random":
+    if isinstance(start, torch.Tensor):
+        if start.shape != (B,) or bool(((start < 0) | (start >= N)).any()):
+            raise ValueError(f"start tensor must be [B={B}] indices in [0, {N}), got {start}")
+        cur = start.to(device=xyz.device, dtype=torch.long)
+    elif start == "random":
         cur = torch.randint(0, N, (B,), generator=generator, device="cpu").to(xyz.device)
     elif isinstance(start, int) and 0 <= start < N:
         cur = torch.full((B,), start, dtype=torch.long, device=xyz.device)
