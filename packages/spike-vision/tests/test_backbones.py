@@ -111,6 +111,7 @@ def test_meta_spikeformer_conv_inputs_are_binary_except_encoding_and_fused_chain
     assert any(n.startswith("downsample1_1") for n in nonbinary)
 
 
+@pytest.mark.slow
 def test_meta_spikeformer_stage_shapes_at_224() -> None:
     cfg = MetaSpikeFormerConfig(
         embed_dims=(8, 16, 16, 24), depths=(1, 1), num_heads=2, backend="torch"
@@ -199,6 +200,7 @@ def test_errors() -> None:
         create_model("meta-spikeformer-15m", attention="softmax")
 
 
+@pytest.mark.slow
 def test_default_backend_matches_reference_loop() -> None:
     torch.manual_seed(0)
     cfg = SpikformerConfig(depth=1, embed_dim=16, num_heads=2, num_classes=3)

@@ -268,6 +268,7 @@ def test_bifpn_shapes() -> None:
                                               (1, 8, 4, 4)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_detectors_pass_check_model() -> None:
     torch.manual_seed(0)
     yolo = YOLOv8(YOLOv8Config(scale="n", neck="bifpn-p2", num_classes=2, img_size=64))

@@ -32,6 +32,7 @@ def _encoder() -> Spikformer:
     return Spikformer(cfg)
 
 
+@pytest.mark.slow
 def test_mae_masks_loss_and_handoff() -> None:
     torch.manual_seed(0)
     mae = SpikformerMAE(_encoder(), decoder_dim=16, decoder_depth=1, decoder_heads=2)
@@ -85,6 +86,7 @@ def test_mask_and_pos_embed_helpers() -> None:
         )
 
 
+@pytest.mark.slow
 def test_segmenter_contract_and_registry() -> None:
     torch.manual_seed(0)
     cfg = SpikingSegmenterConfig(
@@ -123,6 +125,7 @@ def test_digit_glyphs_and_dataset() -> None:
         render_digit(10)
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_detector_smoke() -> None:
     torch.manual_seed(0)
     data = make_detection_dataset(4, image_size=32, num_classes=2, scales=(1,), seed=0)
