@@ -230,3 +230,38 @@ def test_converted_structure_is_inspectable() -> None:
     assert seen == [torch.Size([2, 64])]
     assert isinstance(snn.bif_layers()[0], BIF)
     assert res.output.shape == (2, 10)
+
+
+def test_unit_spikes_fold_thresholds_into_weights() -> None:
+    torch.manual_seed(5)
+    net = nn.Sequential(
+        nn.Conv2d(1, 3, 3), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(12, 8), nn.ReLU(),
+        nn.Linear(8, 4),
+    ).to(F64)  # fmt: skip
+    x = torch.randn(4, 1, 6, 6, dtype=F64)
+    q = quantize_cnn(net, levels=6, calibration=x)
+    snn = convert_cnn(q, unit_spikes=True)
+    ref = q(x).detach()
+    assert torch.allclose(snn.run(x).output, ref, atol=1e-12)
+    seen = []
+    lin = [m for m in snn.modules() if isinstance(m, nn.Linear)][-1]  # fed by a BIF directly
+    handle = lin.register_forward_hook(lambda m, i, o: seen.append(i[0]))
+    snn.run(x)
+    handle.remove()
+    assert set(torch.unique(torch.cat([s.flatten() for s in seen])).tolist()) <= {-1.0, 0.0, 1.0}
+    # dyadic thresholds: bit-exact
+    gen = torch.Generator().manual_seed(0)
+    _dyadic_(q, gen)
+    for m in q.modules():
+        if isinstance(m, QuantAct):
+            m.step.data.fill_(0.25)
+    xd = torch.randint(-8, 9, (4, 1, 6, 6), generator=gen).to(F64) / 8
+    assert torch.equal(convert_cnn(q, unit_spikes=True).run(xd).output, q(xd).detach())
+    res_net = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), Residual(nn.Linear(3, 3)), nn.Linear(3, 2))
+    with pytest.raises(ValueError, match="Residual"):
+        convert_cnn(quantize_cnn(res_net, calibration=torch.randn(4, 3)), unit_spikes=True)
+    with pytest.raises(ValueError, match="after the last BIF"):
+        convert_cnn(
+            quantize_cnn(nn.Sequential(nn.Linear(3, 3), nn.ReLU()), calibration=torch.randn(4, 3)),
+            unit_spikes=True,
+        )

@@ -191,7 +191,32 @@ def _convert(module: nn.Module, name: str) -> nn.Module | None:
     raise _unsupported(module, name or "<model>", "CNN-Morph conversion")
 
 
-def convert_cnn(qnet: nn.Module) -> BIFSNN:
+def _leaves(seq: SpikingSequential) -> list[nn.Module]:
+    out: list[nn.Module] = []
+    for m in seq:
+        out += _leaves(m) if isinstance(m, SpikingSequential) else [m]
+    return out
+
+
+@torch.no_grad()
+def _fold_thresholds(net: SpikingSequential) -> None:
+    theta: torch.Tensor | None = None
+    for m in _leaves(net):
+        if isinstance(m, SpikingResidual):
+            raise ValueError("unit_spikes=True supports plain chains only, not Residual blocks")
+        if isinstance(m, BIF):
+            if theta is not None:
+                raise ValueError("unit_spikes=True needs a Linear/Conv layer between BIF layers")
+            m.weighted = False
+            theta = m.v_threshold
+        elif isinstance(m, SynapticLayer) and theta is not None:
+            m.layer.weight.mul_(theta.to(m.layer.weight))
+            theta = None
+    if theta is not None:
+        raise ValueError("unit_spikes=True needs a Linear/Conv layer after the last BIF layer")
+
+
+def convert_cnn(qnet: nn.Module, *, unit_spikes: bool = False) -> BIFSNN:
     """QCNN -> BIFSNN: copy weights, replace each :class:`QuantAct` by a BIF layer.
 
     Supported layers: ``Linear``, ``Conv1d``, ``Conv2d``, ``QuantAct``, ``AvgPool1d/2d``,
@@ -201,6 +226,10 @@ def convert_cnn(qnet: nn.Module) -> BIFSNN:
 
     Args:
         qnet: the quantized network (steps initialised).
+        unit_spikes: make every BIF emit unit spikes ``{-1, 0, +1}`` and fold its threshold into
+            the next Linear/Conv weights (plain chains only). The synapses then see ternary spikes
+            (accumulate-only operations); equality with the QCNN holds to float rounding of
+            ``W theta`` (bit for bit when thresholds are powers of two).
 
     Returns:
         The :class:`~spike_convert.snn.BIFSNN` (in evaluation mode, same dtype/device as ``qnet``).
@@ -217,6 +246,8 @@ def convert_cnn(qnet: nn.Module) -> BIFSNN:
     root = qnet if isinstance(qnet, nn.Sequential) else nn.Sequential(qnet)
     net = _convert(root, "")
     assert isinstance(net, SpikingSequential)
+    if unit_spikes:
+        _fold_thresholds(net)
     return BIFSNN(net).eval()
 
 
