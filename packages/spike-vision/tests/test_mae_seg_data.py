@@ -143,3 +143,17 @@ def test_train_and_evaluate_detector_smoke() -> None:
     metrics = evaluate_detector(det, data)
     assert set(metrics) == {"map50", "map", "precision", "recall", "f1"}
     assert 0.0 <= metrics["map50"] <= 0.995
+
+
+def test_spike_fpn_detection_variant_has_extra_level() -> None:
+    from spike_vision import SpikingFPN
+
+    neck = SpikingFPN(in_channels=(4, 8, 8, 8), out_channels=8, num_outs=5, backend="torch")
+    feats = [torch.rand(1, 2, c, s, s) for c, s in zip((4, 8, 8, 8), (16, 8, 4, 4), strict=True)]
+    outs = neck(feats)
+    assert [tuple(o.shape[-3:]) for o in outs] == [
+        (8, 16, 16), (8, 8, 8), (8, 4, 4), (8, 4, 4), (8, 2, 2),
+    ]  # fmt: skip
+    assert torch.equal(outs[4], outs[3][..., ::2, ::2])
+    with pytest.raises(ValueError, match="num_outs"):
+        SpikingFPN(in_channels=(4, 8), out_channels=8, num_outs=1)

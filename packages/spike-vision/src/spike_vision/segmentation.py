@@ -25,22 +25,36 @@ __all__ = ["SpikingFPN", "SpikingFPNHead", "SpikingSegmenter", "SpikingSegmenter
 
 
 class SpikingFPN(nn.Module):
-    """``FPN_SNN`` neck: ``LIF -> Conv1x1`` laterals, top-down adds, ``LIF -> Conv3x3`` outputs.
+    """Spiking FPN neck: ``LIF -> Conv1x1`` laterals, top-down adds, ``LIF -> Conv3x3`` outputs.
+
+    With ``num_outs = len(in_channels)`` this is the segmentation ``FPN_SNN``; with one more
+    output it is the detection ``SpikeFPN`` (the extra level subsamples the last output with a
+    kernel-1, stride-2 max-pool).
 
     Args:
         in_channels: channels of each input level, finest first.
-        out_channels: neck width.
+        out_channels: neck width (256 in the detection configs).
+        num_outs: number of outputs (>= number of inputs).
         backend: LIF backend.
 
     Shapes:
-        list of ``[T, B, C_i, H_i, W_i]`` -> list of ``[T, B, out, H_i, W_i]``.
+        list of ``[T, B, C_i, H_i, W_i]`` -> list of ``[T, B, out, H_i, W_i]`` (extra levels
+        halve the last resolution each time).
     """
 
     def __init__(
-        self, *, in_channels: tuple[int, ...], out_channels: int, backend: str = "auto"
+        self,
+        *,
+        in_channels: tuple[int, ...],
+        out_channels: int,
+        num_outs: int | None = None,
+        backend: str = "auto",
     ) -> None:
         super().__init__()
         n = len(in_channels)
+        self.num_outs = n if num_outs is None else num_outs
+        if self.num_outs < n:
+            raise ValueError(f"num_outs must be >= {n} (the number of inputs), got {num_outs}")
         self.lat_lif = nn.ModuleList(spiking_neuron(backend=backend) for _ in range(n))
         self.lateral = nn.ModuleList(SeqToBatch(nn.Conv2d(c, out_channels, 1)) for c in in_channels)
         self.out_lif = nn.ModuleList(spiking_neuron(backend=backend) for _ in range(n))
@@ -55,7 +69,11 @@ class SpikingFPN(nn.Module):
             t, b = lat[i].shape[:2]
             up = F.interpolate(lat[i].flatten(0, 1), size=lat[i - 1].shape[-2:], mode="nearest")
             lat[i - 1] = lat[i - 1] + up.unflatten(0, (t, b))
-        return [conv(lif(x)) for x, lif, conv in zip(lat, self.out_lif, self.output, strict=True)]
+        outs = [conv(lif(x)) for x, lif, conv in zip(lat, self.out_lif, self.output, strict=True)]
+        while len(outs) < self.num_outs:
+            t, b = outs[-1].shape[:2]
+            outs.append(F.max_pool2d(outs[-1].flatten(0, 1), 1, stride=2).unflatten(0, (t, b)))
+        return outs
 
 
 class SpikingFPNHead(nn.Module):
