@@ -163,6 +163,13 @@ def test_synthetic_shapes_are_deterministic_and_labelled():
         p = sample_shape(name, 200, noise=0.0)
         assert torch.isfinite(p).all()
         assert torch.allclose(p[:, 3:].norm(dim=1), torch.ones(200), atol=1e-4)
+    g = lambda: torch.Generator().manual_seed(5)  # noqa: E731
+    up = sample_shape("cone", 50, rotation="z", generator=g())
+    plain = sample_shape("cone", 50, rotation="none", generator=g())
+    assert torch.allclose(up[:, 2], plain[:, 2], atol=1e-6)  # rotation about the up axis
+    assert not torch.allclose(up[:, 0], plain[:, 0])
+    with pytest.raises(ValueError, match="rotation"):
+        SyntheticShapes(2, rotation="x")
     with pytest.raises(ValueError, match="unknown shape"):
         sample_shape("blob", 10)
     with pytest.raises(IndexError):

@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--optimizer", choices=("adamw", "sgd"), default="sgd")
     parser.add_argument("--lr", type=float, default=None, help="default: 2e-3 adamw, 0.1 sgd")
+    parser.add_argument(
+        "--rotation", choices=("z", "full", "none"), default="z", help="random shape rotation"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 

@@ -1,7 +1,8 @@
 """An embedded synthetic shape data set: solids sampled on their surface, with normals.
 
 Every item is generated from its index and the seed (no files): a solid of one of the classes,
-random proportions, surface points with outward normals, Gaussian jitter and a random rotation.
+random proportions, surface points with outward normals, Gaussian jitter and a random rotation
+(about the up axis by default, as ModelNet40 shapes are upright; full 3D on request).
 """
 
 from __future__ import annotations
@@ -124,7 +125,12 @@ _GENERATORS = {
 
 
 def sample_shape(
-    name: str, num_points: int, *, noise: float = 0.01, generator: torch.Generator | None = None
+    name: str,
+    num_points: int,
+    *,
+    noise: float = 0.01,
+    rotation: str = "z",
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Surface points of one solid, randomly stretched, jittered and rotated.
 
@@ -132,14 +138,18 @@ def sample_shape(
         name: one of :data:`SHAPE_CLASSES`.
         num_points: ``N``.
         noise: standard deviation of the Gaussian jitter on ``x, y, z``.
+        rotation: ``"z"``: a random angle about the up axis (upright shapes, like ModelNet40);
+            ``"full"``: a uniformly random 3D rotation; ``"none"``.
         generator: random source.
 
     Returns:
         ``[N, 6]``: ``x, y, z, nx, ny, nz`` (unit normals).
 
     Raises:
-        ValueError: for an unknown shape or a non-positive ``num_points``.
+        ValueError: for an unknown shape, rotation or a non-positive ``num_points``.
     """
+    if rotation not in ("z", "full", "none"):
+        raise ValueError(f"rotation must be 'z', 'full' or 'none', got {rotation!r}")
     if name not in _GENERATORS:
         raise ValueError(f"unknown shape {name!r}; expected one of {SHAPE_CLASSES}")
     if not isinstance(num_points, int) or num_points < 1:
@@ -150,7 +160,10 @@ def sample_shape(
     xyz = pts[:, :3] * stretch
     nrm = _unit(pts[:, 3:] / stretch)
     xyz = xyz + noise * torch.randn(num_points, 3, generator=g)
-    return random_rotate(torch.cat([xyz, nrm], 1), generator=g)
+    pts = torch.cat([xyz, nrm], 1)
+    if rotation == "none":
+        return pts
+    return random_rotate(pts, axis="z" if rotation == "z" else None, generator=g)
 
 
 class SyntheticShapes(Dataset):
@@ -161,6 +174,8 @@ class SyntheticShapes(Dataset):
         num_points: points per shape.
         classes: shape names (default: all of :data:`SHAPE_CLASSES`).
         noise: jitter standard deviation.
+        rotation: ``"z"`` (random angle about the up axis), ``"full"`` (random 3D rotation) or
+            ``"none"``.
         seed: data set seed (use different seeds for train and test splits).
 
     Shapes:
@@ -174,8 +189,11 @@ class SyntheticShapes(Dataset):
         num_points: int = 512,
         classes: tuple[str, ...] = SHAPE_CLASSES,
         noise: float = 0.01,
+        rotation: str = "z",
         seed: int = 0,
     ) -> None:
+        if rotation not in ("z", "full", "none"):
+            raise ValueError(f"rotation must be 'z', 'full' or 'none', got {rotation!r}")
         if not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
         unknown = [c for c in classes if c not in _GENERATORS]
@@ -184,7 +202,7 @@ class SyntheticShapes(Dataset):
                 f"classes must be a non-empty subset of {SHAPE_CLASSES}, got {classes!r}"
             )
         self.num_samples, self.num_points, self.classes = num_samples, num_points, tuple(classes)
-        self.noise, self.seed = noise, seed
+        self.noise, self.rotation, self.seed = noise, rotation, seed
 
     def __len__(self) -> int:
         return self.num_samples
