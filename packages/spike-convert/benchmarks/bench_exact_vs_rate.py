@@ -55,18 +55,17 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    images, labels = sc.digits_images()
-    x = images.unsqueeze(1)
-    tr, te = sc.data._split_indices(1797, "train"), sc.data._split_indices(1797, "test")
+    xtr, ytr = sc.digits_split("train")
+    xte_cpu, yte_cpu = sc.digits_split("test")
     ann = build(args.arch)
-    sc.fit_classifier(ann, x[tr], labels[tr], epochs=args.epochs, lr=3e-3)
+    sc.fit_classifier(ann, xtr, ytr, epochs=args.epochs, lr=3e-3)
     ann.eval()
-    q = sc.quantize_cnn(ann, levels=args.levels, calibration=x[tr][:256])
-    sc.fit_classifier(q, x[tr], labels[tr], epochs=10, lr=1e-3, seed=1)
+    q = sc.quantize_cnn(ann, levels=args.levels, calibration=xtr[:256])
+    sc.fit_classifier(q, xtr, ytr, epochs=10, lr=1e-3, seed=1)
     q.eval()
     dev = torch.device(args.device)
     ann, q = ann.to(dev), q.to(dev)
-    xte, yte = x[te].to(dev), labels[te].to(dev)
+    xte, yte = xte_cpu.to(dev), yte_cpu.to(dev)
     acc = lambda logits: 100.0 * float((logits.argmax(-1) == yte).float().mean())  # noqa: E731
     with torch.no_grad():
         ann_acc, q_acc = acc(ann(xte)), acc(q(xte))
@@ -80,14 +79,14 @@ def main() -> None:
         if acc(r.output) >= target:
             t_exact = T
             break
-    rate = sc.rate_convert(ann, x[tr][:512].to(dev))
+    rate = sc.rate_convert(ann, xtr[:512].to(dev))
     t_rate, rate_acc = None, {}
     for T in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512):
         with torch.no_grad():
             rate_acc[T] = acc(rate.run(xte, T))
         if t_rate is None and rate_acc[T] >= target:
             t_rate = T
-    print(f"device {dev}, arch {args.arch}, L = {args.levels}, test samples {len(te)}")
+    print(f"device {dev}, arch {args.arch}, L = {args.levels}, test samples {len(yte)}")
     print(f"ANN {ann_acc:.2f}%  QANN {q_acc:.2f}%  target (ANN - 0.5) {target:.2f}%")
     print(
         f"lossless BIF: until quiet -> {res.steps} steps, acc {acc(res.output):.2f}%, "

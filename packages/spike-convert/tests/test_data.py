@@ -99,3 +99,15 @@ def test_image_sequences_raster_order() -> None:
         image_sequences(img, torch.tensor([0, 0, 1]))
     with pytest.raises(ValueError, match="images"):
         image_sequences(torch.zeros(3, 4))
+
+
+def test_digits_split_matches_sequences() -> None:
+    from spike_convert import digits_split
+
+    x, y = digits_split("test")
+    xs, ys = sequential_digits("test")
+    assert x.shape == (359, 1, 8, 8)
+    assert torch.equal(y, ys)
+    assert torch.equal(x.flatten(1).t().unsqueeze(-1), xs)
+    with pytest.raises(ValueError, match="split"):
+        digits_split("val")

@@ -28,6 +28,7 @@ from spike_convert.bridge_neurons import (
 from spike_convert.cnn_morph import calibrate, cnn_morph, convert_cnn, quantize_cnn
 from spike_convert.data import (
     digits_images,
+    digits_split,
     image_sequences,
     load_sequential_mnist,
     read_idx,
@@ -101,6 +102,7 @@ __all__ = [
     "convert_cnn",
     "convert_rnn",
     "digits_images",
+    "digits_split",
     "es_imagenet_frames",
     "es_ucf101_events",
     "finetune_bptt",

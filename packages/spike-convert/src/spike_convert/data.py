@@ -27,6 +27,7 @@ import torch
 
 __all__ = [
     "digits_images",
+    "digits_split",
     "image_sequences",
     "load_sequential_mnist",
     "read_idx",
@@ -140,6 +141,23 @@ def sequential_digits(
     idx = _split_indices(images.shape[0], split)
     perm = sequence_permutation(64, seed) if permuted else None
     return image_sequences(images[idx], perm), labels[idx]
+
+
+def digits_split(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+    """The 8x8 digits as images, with the same fixed split as :func:`sequential_digits`.
+
+    Args:
+        split: ``"train"`` (1,438), ``"test"`` (359) or ``"all"``.
+
+    Returns:
+        ``(images [B, 1, 8, 8] in [0, 1], labels [B])``.
+
+    Shapes:
+        Batch-major images ``[B, 1, 8, 8]`` (what a CNN or ``nn.Flatten`` MLP takes).
+    """
+    images, labels = digits_images()
+    idx = _split_indices(images.shape[0], split)
+    return images[idx].unsqueeze(1), labels[idx]
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:

@@ -87,11 +87,9 @@ def _data(args: argparse.Namespace):
     import spike_convert as sc
 
     if args.task == "digits":
-        images, labels = sc.digits_images()
-        perm = sc.data._split_indices(images.shape[0], "train")
-        test = sc.data._split_indices(images.shape[0], "test")
-        x = images.unsqueeze(1)
-        return x[perm], labels[perm], x[test], labels[test], 0
+        xtr, ytr = sc.digits_split("train")
+        xte, yte = sc.digits_split("test")
+        return xtr, ytr, xte, yte, 0
     permuted = args.task == "ps-digits"
     xtr, ytr = sc.sequential_digits("train", permuted=permuted)
     xte, yte = sc.sequential_digits("test", permuted=permuted)
