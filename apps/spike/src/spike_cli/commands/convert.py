@@ -165,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
         ann.eval()
         calib = xtr[:, :256] if rnn else xtr[:256]
         qann = quantize(ann, levels=args.levels, calibration=calib)
-        sc.fit_classifier(qann, xtr, ytr, epochs=qat_epochs, lr=lr / 3, seed=args.seed + 1, **fit)
+        qat_lr = lr / 30 if rnn else lr / 3  # QRNNs lose accuracy under larger QAT steps
+        sc.fit_classifier(qann, xtr, ytr, epochs=qat_epochs, lr=qat_lr, seed=args.seed + 1, **fit)
         source = f"trained {epochs} + {qat_epochs} QAT epochs"
     ann.eval()
     qann.eval()
