@@ -10,6 +10,7 @@ in readers, and an ``[N, 4]`` int64 tensor in the torch transforms; frames are t
 
 from importlib.metadata import version as _version
 
+from spike_cam.clouds import event_windows, normalize_cloud, resample, to_points
 from spike_cam.data import DVS128Gesture, collate_time_major, slice_labels
 from spike_cam.events import (
     EVENT_DTYPE,
@@ -36,6 +37,8 @@ from spike_cam.io import (
     write_npy,
     write_npz,
 )
+from spike_cam.spikepoint import SpikePoint, SpikePointConfig
+from spike_cam.spikmamba import PatchEmbed, SpikeSLA, SpikMamba, SpikMambaConfig, linear_attention
 from spike_cam.synthetic import GESTURES, SyntheticGestures, frames_to_events, render_gesture
 from spike_cam.transforms import (
     Compose,
@@ -62,6 +65,12 @@ __all__ = [
     "Compose",
     "DVS128Gesture",
     "EventFormatError",
+    "PatchEmbed",
+    "SpikMamba",
+    "SpikMambaConfig",
+    "SpikePoint",
+    "SpikePointConfig",
+    "SpikeSLA",
     "SyntheticGestures",
     "__version__",
     "check_events",
@@ -70,12 +79,15 @@ __all__ = [
     "decode_polarity",
     "denoise",
     "downsample",
+    "event_windows",
     "events_to_tensor",
     "flip_lr",
     "flip_ud",
     "frames_to_events",
+    "linear_attention",
     "make_events",
     "merge_polarity",
+    "normalize_cloud",
     "read_aedat4",
     "read_aedat31",
     "read_csv",
@@ -85,6 +97,7 @@ __all__ = [
     "read_npz",
     "refractory",
     "render_gesture",
+    "resample",
     "slice_by_count",
     "slice_by_time",
     "slice_labels",
@@ -92,6 +105,7 @@ __all__ = [
     "time_surface",
     "time_windows",
     "to_frames",
+    "to_points",
     "voxel_grid",
     "write_aedat4",
     "write_aedat31",
