@@ -102,6 +102,8 @@ class E3DSNN(SpikingModel):
         torch.Size([1, 2, 5])
     """
 
+    head: SubMConv3d
+
     def __init__(self, *, config: E3DSNNConfig | None = None) -> None:
         super().__init__()
         cfg = config or E3DSNNConfig()

@@ -140,7 +140,7 @@ class E3DSNNDetBackbone(SpikingModel):
         occ = torch.rand(batch_size, 24, 16, 16, generator=g) < 0.05
         coords = occ.nonzero()
         feats = torch.randn(1, coords.shape[0], self.config.in_channels, generator=g)
-        dev = self.conv_out[0].weight.device
+        dev = next(self.parameters()).device
         return SparseVoxelTensor(
             feats.expand(time_steps, -1, -1).contiguous().to(dev),
             coords.to(dev),

@@ -126,26 +126,30 @@ def submanifold_rulebook(
     device = coords.device
     c = coords.long()
     n = c.shape[0]
-    keys = coordinate_keys(c, spatial_shape)
-    sorted_keys, order = keys.sort()
+    X, Y, Z = spatial_shape
+    # Work in key order: each offset shifts every key by a constant, so the queries of one offset
+    # are themselves sorted (cache-friendly search) and no neighbour coordinates are built.
+    sorted_keys, order = coordinate_keys(c, spatial_shape).sort()
+    cs = c[order]
     offs = torch.tensor(
         list(itertools.product(*[range(-(k // 2), k // 2 + 1) for k in ks])),
         dtype=torch.long,
         device=device,
     )
-    nb = c[None, :, 1:] + offs[:, None, :]  # [K, N, 3]
-    shape = torch.tensor(spatial_shape, device=device)
-    inside = ((nb >= 0) & (nb < shape)).all(-1)
-    X, Y, Z = spatial_shape
-    nb_keys = ((c[None, :, 0] * X + nb[..., 0]) * Y + nb[..., 1]) * Z + nb[..., 2]
+    shift = (offs[:, 0] * Y + offs[:, 1]) * Z + offs[:, 2]
+    queries = sorted_keys.unsqueeze(0) + shift.unsqueeze(1)  # [K, N]
+    inside = torch.ones_like(queries, dtype=torch.bool)
+    for axis, size in enumerate((X, Y, Z)):
+        moved = cs[:, 1 + axis].unsqueeze(0) + offs[:, axis].unsqueeze(1)
+        inside &= (moved >= 0) & (moved < size)
     if n == 0:
-        pos = torch.zeros_like(nb_keys)
+        pos = torch.zeros_like(queries)
         found = torch.zeros_like(inside)
     else:
-        pos = torch.searchsorted(sorted_keys, nb_keys).clamp_(max=n - 1)
-        found = inside & (sorted_keys[pos] == nb_keys)
+        pos = torch.searchsorted(sorted_keys, queries).clamp_(max=n - 1)
+        found = inside & (sorted_keys[pos] == queries)
     in_idx = order[pos]
-    out_idx = torch.arange(n, device=device).expand_as(nb_keys)
+    out_idx = order.expand_as(queries)
     i, o, ptr = _grouped(in_idx, out_idx, found)
     return Rulebook(i, o, ptr, n, n, c, tuple(spatial_shape))  # type: ignore[arg-type]
 

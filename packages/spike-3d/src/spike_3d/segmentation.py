@@ -114,6 +114,8 @@ class E3DSNNSeg(SpikingModel):
         ``[T, N, num_classes]`` on ``x``'s sites (map back to points with the voxel index).
     """
 
+    head: SubMConv3d
+
     def __init__(self, *, config: E3DSNNSegConfig | None = None) -> None:
         super().__init__()
         cfg = config or E3DSNNSegConfig()

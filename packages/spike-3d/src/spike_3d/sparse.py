@@ -118,7 +118,7 @@ class SparseVoxelTensor:
         return SparseVoxelTensor(
             self.features,
             self.coords,
-            shape,
+            shape,  # type: ignore[arg-type]
             self.batch_size,
             tensor_stride=self.tensor_stride,  # type: ignore[arg-type]
             level=self.level,
