@@ -1,0 +1,53 @@
+"""Events/s of frame and voxel-grid conversion on a synthetic 10M-event stream.
+
+Run: uv run python packages/spike-cam/benchmarks/event_throughput.py [--events 10000000] [--device cpu]
+(Tonic is GPL and is not a dependency; no comparison against it is made here.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from spike_cam import to_frames, voxel_grid
+
+
+def main() -> None:
+    """Time ``to_frames`` and ``voxel_grid`` on a random time-sorted stream."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--events", type=int, default=10_000_000)
+    p.add_argument("--device", default="cpu")
+    a = p.parse_args()
+    g = torch.Generator().manual_seed(0)
+    n = a.events
+    t = torch.sort(torch.randint(0, 10_000_000, (n,), generator=g)).values
+    ev = torch.stack(
+        [
+            t,
+            torch.randint(0, 128, (n,), generator=g),
+            torch.randint(0, 128, (n,), generator=g),
+            torch.randint(0, 2, (n,), generator=g),
+        ],
+        1,
+    ).to(a.device)
+    for name, fn in (
+        ("to_frames(n_bins=16)", lambda: to_frames(ev, (128, 128), n_bins=16)),
+        ("voxel_grid(n_bins=16)", lambda: voxel_grid(ev, (128, 128), 16)),
+    ):
+        fn()
+        if ev.is_cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if ev.is_cuda:
+            torch.cuda.synchronize()
+        dt = time.perf_counter() - t0
+        print(
+            f"{name}: {n / dt / 1e6:.1f} M events/s ({dt * 1e3:.0f} ms for {n:,} events, {a.device})"
+        )
+
+
+if __name__ == "__main__":
+    main()
