@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from spike_core import create_model, meta_parameter_count
+from spike_core import create_model, list_models, meta_parameter_count, model_entry
 from spike_core.testing import check_model
 from spike_seq import (
     SRFFN,
@@ -57,6 +57,9 @@ def test_registered_counts() -> None:
     assert meta_parameter_count("spikegpt-216m") == 215_399_424
     assert meta_parameter_count("spikegpt-46m") == 46_553_088
     assert meta_parameter_count("spikegpt-260m") == 261_456_384
+    for family in ("spikegpt", "l2mu"):
+        for name in list_models(family):
+            assert meta_parameter_count(name) == model_entry(name).num_params, name
 
 
 def test_per_block_counts_at_768() -> None:
