@@ -4,6 +4,13 @@ A backend is an object with ``name``, ``priority`` (higher wins under ``"auto"``
 ``available() -> bool`` (cheap; never compiles at import), ``supports(neuron, x_seq) -> bool`` and
 ``run(neuron, x_seq, state) -> (spikes, final_state)``. ``"torch"``, the reference loop over the
 neuron's pure step, is always available and is what every other backend is tested against.
+A backend may set ``checks_finite = True`` when its kernel rejects NaN/inf input itself (the
+module then skips its separate ``isfinite`` pass).
+
+Built in: ``"cpu"`` (priority 10; fused numba kernels for LIF, IF, PLIF, CuBa-LIF and the integer
+LIF on CPU float32/float64, available with the ``numba`` extra) and ``"triton"`` (priority 20;
+LIF, IF and PLIF on CUDA float32/float16/bfloat16, available when triton imports and CUDA is
+present). Neither imports its compiler at ``import spike_core``; kernels compile on first use.
 """
 
 from __future__ import annotations
@@ -69,7 +76,11 @@ _register_builtin()
 
 
 def register_backend(backend: Backend) -> None:
-    """Add (or replace) a backend under ``backend.name``."""
+    """Add (or replace) a backend under ``backend.name``.
+
+    Args:
+        backend: an object following the :class:`Backend` protocol.
+    """
     _BACKENDS[backend.name] = backend
 
 
@@ -81,6 +92,15 @@ def available_backends() -> list[str]:
 
 def resolve_backend(neuron: Any, x_seq: torch.Tensor, backend: str) -> Backend:
     """The backend that will run ``neuron`` on ``x_seq`` for the requested ``backend`` name.
+
+    Args:
+        neuron: a spike-core multi-step neuron.
+        x_seq: input, time-major ``[T, B, ...]`` (its device and dtype matter).
+        backend: ``"auto"`` (the best installed backend that supports this, else ``"torch"``)
+            or a registered backend name.
+
+    Returns:
+        The :class:`Backend`.
 
     Raises:
         ValueError: for an unknown name, an uninstalled backend, or one that cannot run this
@@ -112,5 +132,15 @@ def resolve_backend(neuron: Any, x_seq: torch.Tensor, backend: str) -> Backend:
 def run_multistep(
     neuron: Any, x_seq: torch.Tensor, state: Any, backend: str
 ) -> tuple[torch.Tensor, Any]:
-    """Run a multi-step neuron over ``x_seq`` ``[T, B, ...]`` with the chosen backend."""
+    """Run a multi-step neuron over ``x_seq`` with the chosen backend.
+
+    Args:
+        neuron: a spike-core multi-step neuron.
+        x_seq: input, time-major ``[T, B, ...]``.
+        state: the initial state (the neuron's NamedTuple of ``[B, ...]`` tensors).
+        backend: ``"auto"`` or a registered backend name.
+
+    Returns:
+        ``(spikes [T, B, ...], final_state)``.
+    """
     return resolve_backend(neuron, x_seq, backend).run(neuron, x_seq, state)
