@@ -215,3 +215,34 @@ def test_default_backend_matches_reference_loop() -> None:
     ga = auto.patch_embed.convs[0].module[0].weight.grad
     gr = ref.patch_embed.convs[0].module[0].weight.grad
     assert torch.allclose(ga, gr, atol=1e-4)
+
+
+def test_sdt_conv_inputs_are_binary_except_stem() -> None:
+    torch.manual_seed(0)
+    model = create_model(
+        "sdt-8-384", depth=2, embed_dim=16, num_heads=2, num_classes=3, backend="torch"
+    )
+    nonbinary: set[str] = set()
+    for name, mod in model.named_modules():
+        if isinstance(mod, nn.Conv1d | nn.Conv2d | nn.Linear):
+
+            def hook(_m: nn.Module, a: tuple, name: str = name) -> None:
+                if not torch.isin(a[0], torch.tensor([0.0, 1.0])).all():
+                    nonbinary.add(name)
+
+            mod.register_forward_pre_hook(hook)
+    model(torch.randn(2, 2, 3, 32, 32) * 3)
+    assert nonbinary == {"patch_embed.convs.0.module.0"}
+
+
+def test_detector_and_segmenter_errors() -> None:
+    for name in ("yolov8s", "meta-spikeformer-15m-bifpn-p2", "meta-spikeformer-15m-semfpn"):
+        with pytest.raises(ValueError, match="num_classes"):
+            create_model(name, num_classes=0)
+    yolo = create_model("yolov8n", num_classes=2)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        yolo(torch.rand(1, 3, 40, 40))
+    with pytest.raises(ValueError, match="scale"):
+        create_model("yolov8n", scale="q")
+    with pytest.raises(ValueError, match="neck"):
+        create_model("yolov8n", neck="fpn")
