@@ -9,6 +9,7 @@ Sparse features are time-major: ``[T, N, C]`` for ``N`` active sites.
 
 from importlib.metadata import version as _version
 
+from spike_3d.bev import SpikeBEVBackbone, SpikeBEVConfig, generate_anchors
 from spike_3d.blocks import BasicBlock, DownBlock, NeuronConfig, SpikeStem, SpikeSubMBranch
 from spike_3d.classification import E3DSNN, E3DSNNConfig, random_sparse_input
 from spike_3d.conv import SparseConv3d, SparseInverseConv3d, SubMConv3d, sparse_conv
@@ -77,6 +78,8 @@ __all__ = [
     "SparseLinear",
     "SparseMaxPool3d",
     "SparseVoxelTensor",
+    "SpikeBEVBackbone",
+    "SpikeBEVConfig",
     "SpikeStem",
     "SpikeSubMBranch",
     "SubMConv3d",
@@ -88,6 +91,7 @@ __all__ = [
     "coordinate_keys",
     "evaluate_classifier",
     "farthest_point_sample",
+    "generate_anchors",
     "global_avg_pool",
     "global_max_pool",
     "grid_sample",
