@@ -88,8 +88,7 @@ def flatten_graph(graph: Any, prefix: str = "") -> tuple[dict[str, Any], list[tu
             if end not in graph.nodes:
                 raise ValueError(f"edge ({src!r}, {dst!r}) references missing node {end!r}")
         for s in exit_.get(src, [f"{prefix}{src}"]):
-            for d in entry.get(dst, [f"{prefix}{dst}"]):
-                edges.append((s, d))
+            edges.extend((s, d) for d in entry.get(dst, [f"{prefix}{dst}"]))
     return nodes, edges
 
 

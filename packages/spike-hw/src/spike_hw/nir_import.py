@@ -34,14 +34,14 @@ __all__ = ["NIRGraphModule", "from_nir", "read_nir"]
 def _scalar(node_name: str, field: str, value: Any) -> float:
     arr = np.asarray(value, dtype=np.float64)
     if arr.size == 0 or not np.all(arr == arr.flat[0]):
-        raise _NotUniform(f"{node_name}.{field}")
+        raise _NotUniformError(f"{node_name}.{field}")
     val = float(arr.flat[0])
     if not np.isfinite(val):
         raise ValueError(f"node {node_name!r}: {field} is not finite")
     return val
 
 
-class _NotUniform(Exception):
+class _NotUniformError(Exception):
     pass
 
 
@@ -74,7 +74,7 @@ def _neuron(name: str, node: Any, dt: float) -> nn.Module:
         return LI(tau_mem=s("tau"), dt=dt, r=s("r"), v_leak=s("v_leak"))
     if kind == "I":
         return Integrator(r=s("r") * dt)
-    raise _NotUniform(kind)
+    raise _NotUniformError(kind)
 
 
 def _ints(v: Any) -> tuple[int, ...]:
@@ -130,7 +130,7 @@ def _layer(name: str, node: Any, dt: float) -> nn.Module:
         return nn.Flatten(start + 1 if start >= 0 else start, end + 1 if end >= 0 else end)
     if kind == "Scale":
         return Scale(scale=torch.as_tensor(np.asarray(node.scale)))
-    raise _NotUniform(kind)
+    raise _NotUniformError(kind)
 
 
 def _recurrent(name: str, g: Any, dt: float) -> nn.Module:
@@ -141,14 +141,14 @@ def _recurrent(name: str, g: Any, dt: float) -> nn.Module:
     ins = [n for n, v in g.nodes.items() if isinstance(v, nir.Input)]
     outs = [n for n, v in g.nodes.items() if isinstance(v, nir.Output)]
     if len(g.nodes) != 4 or len(neurons) != 1 or len(syn) != 1 or len(ins) != 1 or len(outs) != 1:
-        raise _NotUniform("subgraph")
+        raise _NotUniformError("subgraph")
     n, w = neurons[0], syn[0]
     edges = {
         (a.decode() if isinstance(a, bytes) else a, b.decode() if isinstance(b, bytes) else b)
         for a, b in g.edges
     }
     if edges != {(ins[0], n), (n, w), (w, n), (n, outs[0])}:
-        raise _NotUniform("subgraph")
+        raise _NotUniformError("subgraph")
     rec = _layer(f"{name}.{w}", g.nodes[w], dt)
     if rec.in_features != rec.out_features:  # type: ignore[operator]
         raise ValueError(f"node {name!r}: recurrent weight must be square")
@@ -187,9 +187,9 @@ def _chain(graph: Any) -> list[str] | None:
         return None
     nxt: dict[str, str] = {}
     indeg: dict[str, int] = dict.fromkeys(graph.nodes, 0)
-    for a, b in graph.edges:
-        a = a.decode() if isinstance(a, bytes) else a
-        b = b.decode() if isinstance(b, bytes) else b
+    for a_raw, b_raw in graph.edges:
+        a = a_raw.decode() if isinstance(a_raw, bytes) else a_raw
+        b = b_raw.decode() if isinstance(b_raw, bytes) else b_raw
         if a in nxt:
             return None
         nxt[a] = b
@@ -230,7 +230,7 @@ def from_nir(graph: Any, *, dt: float = 1e-4) -> nn.Module:
                 stateless = not isinstance(m, IF | LIF | CubaLIF | LI | Integrator | Recurrent)
                 layers.append(SeqToBatch(m) if stateless else m)
             return nn.Sequential(*layers)
-        except _NotUniform:
+        except _NotUniformError:
             pass
     module = NIRGraphModule(graph, dt=dt)
     for name, node in module._runner.schedule.nodes.items():

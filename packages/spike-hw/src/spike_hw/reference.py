@@ -27,12 +27,15 @@ from spike_core._validation import check_tensor
 from spike_hw.errors import UnsupportedNodeError
 from spike_hw.graph import Schedule, schedule_graph
 
-__all__ = ["NIRRun", "simulate_nir"]
+__all__ = ["FloatReference", "GraphRunner", "NIRRun", "simulate_nir"]
 
 
 class NIRRun(dict):
-    """Result of a simulation: ``outputs`` (Output name -> ``[T, B, ...]``), ``spikes`` (spiking
-    node -> ``[T, B, ...]``) and ``counters`` (node -> dict of operation counts; fixed point).
+    """Result of a simulation.
+
+    Keys: ``outputs`` (Output name -> ``[T, B, ...]``), ``spikes`` (spiking node ->
+    ``[T, B, ...]``), ``counters`` (node -> operation counts; fixed point) and, when asked,
+    ``states`` (node -> state field -> ``[T, B, ...]``).
     """
 
 
@@ -48,6 +51,9 @@ def _pair(v: Any) -> Any:
 
 class GraphRunner:
     """Shared stepping machinery; subclasses implement :meth:`node_step`.
+
+    Values flowing along edges are whatever the subclass uses (float tensors here, integer
+    signals in the fixed-point backend).
 
     Args:
         graph: the NIR graph.
@@ -119,15 +125,7 @@ class GraphRunner:
                     )
                     if val is None:
                         continue
-                    if total is not None:
-                        try:
-                            torch.broadcast_shapes(total.shape, val.shape)
-                        except RuntimeError as exc:
-                            raise ValueError(
-                                f"node {name!r}: incoming shapes {tuple(total.shape)} and "
-                                f"{tuple(val.shape)} differ"
-                            ) from exc
-                    total = val if total is None else total + val
+                    total = val if total is None else self.combine(name, total, val)
                 if total is None:  # only delayed inputs at t = 0
                     total = self.zero_like_input(name)
                 if node is None:  # pass-through of a nested graph
@@ -140,7 +138,7 @@ class GraphRunner:
                 if name in sch.outputs:
                     rec_out[name].append(cur[name])
                 if name in rec_spk:
-                    rec_spk[name].append(cur[name])
+                    rec_spk[name].append(self.as_tensor(cur[name]))
                 if record_states:
                     for key, val in states[name].items():
                         rec_state.setdefault(name, {}).setdefault(key, []).append(val)
@@ -167,6 +165,20 @@ class GraphRunner:
         if shape is None:
             raise ValueError(f"node {name!r}: cannot infer its input shape at the first step")
         return torch.zeros(shape, dtype=self.dtype)
+
+    def combine(self, name: str, a: Any, b: Any) -> Any:
+        """Sum of two incoming signals of node ``name`` (shapes must broadcast)."""
+        try:
+            torch.broadcast_shapes(a.shape, b.shape)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"node {name!r}: incoming shapes {tuple(a.shape)} and {tuple(b.shape)} differ"
+            ) from exc
+        return a + b
+
+    def as_tensor(self, value: Any) -> torch.Tensor:
+        """The recorded tensor of a signal."""
+        return value
 
     def initial_output(self, name: str) -> torch.Tensor | None:
         """Output of ``name`` before the first step, seen through a delayed edge.
@@ -332,6 +344,7 @@ def simulate_nir(
     dt: float = 1e-4,
     scheme: str = "euler",
     dtype: torch.dtype = torch.float64,
+    record_states: bool = False,
 ) -> NIRRun:
     """Run a NIR graph with the float reference (module docstring).
 
@@ -341,9 +354,10 @@ def simulate_nir(
         dt: time step in seconds (NIR graphs carry none).
         scheme: ``"euler"`` (matches snnTorch / SpikingJelly / spike-core) or ``"exact"``.
         dtype: simulation dtype.
+        record_states: also return every node's state over time.
 
     Returns:
-        :class:`NIRRun` (``outputs``, ``spikes``).
+        :class:`NIRRun` (``outputs``, ``spikes``, and ``states`` when asked).
 
     Raises:
         ValueError: for malformed graphs or inputs; ``UnsupportedNodeError`` for unknown nodes.
@@ -357,4 +371,6 @@ def simulate_nir(
         >>> simulate_nir(g, torch.ones(4, 1, 1))["outputs"]["output"].flatten().tolist()
         [0.0, 1.0, 0.0, 1.0]
     """
-    return FloatReference(graph, dt=dt, scheme=scheme, dtype=dtype).run(x)
+    return FloatReference(graph, dt=dt, scheme=scheme, dtype=dtype).run(
+        x, record_states=record_states
+    )

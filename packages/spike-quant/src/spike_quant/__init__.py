@@ -19,7 +19,7 @@ from spike_quant.accounting import (
 from spike_quant.attention import QSDSA, BNAndPad, QRepConv, spike_driven_attention
 from spike_quant.blocks import LayerScale, QChannelMLP, QSDTransformerBlock
 from spike_quant.distill import FGDLoss, fgd_loss, relation_matrix, spike_entropy
-from spike_quant.export import export_integer, integer_forward
+from spike_quant.export import export_integer, fixed_point_params, integer_forward, round_shift
 from spike_quant.layers import ActLSQ, QConv1d, QConv2d, QConv3d, QLinear, QuantizedLayer
 from spike_quant.lsq import LSQQuantizer, lsq_fake_quantize, lsq_range, round_ste
 from spike_quant.neurons import (
@@ -60,6 +60,7 @@ __all__ = [
     "__version__",
     "export_integer",
     "fgd_loss",
+    "fixed_point_params",
     "fold_norm_into",
     "ie",
     "ie_att",
@@ -76,6 +77,7 @@ __all__ = [
     "quantized_layer_summary",
     "quantized_layers",
     "relation_matrix",
+    "round_shift",
     "round_ste",
     "spike_driven_attention",
     "spike_entropy",

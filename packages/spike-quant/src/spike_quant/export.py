@@ -40,7 +40,7 @@ from spike_core import IntLIF, SeqToBatch
 from spike_core._validation import check_tensor
 from spike_quant.layers import QConv1d, QConv2d, QLinear, QuantizedLayer
 
-__all__ = ["export_integer", "integer_forward"]
+__all__ = ["export_integer", "fixed_point_params", "integer_forward", "round_shift"]
 
 _FORMAT = "spike-quant-int"
 
@@ -189,8 +189,17 @@ def _channel_view(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return t.view(1, -1, *([1] * (like.dim() - 2)))
 
 
-def _round_shift(u: torch.Tensor, frac_bits: int, rounding: str) -> torch.Tensor:
-    """``round(u / 2^F)`` on int64 by shifts: half up, or half to even."""
+def round_shift(u: torch.Tensor, frac_bits: int, rounding: str) -> torch.Tensor:
+    """``round(u / 2^F)`` on int64 by shifts: ``"half_up"`` or ``"half_even"``.
+
+    Args:
+        u: int64 tensor (fixed point with ``frac_bits`` fractional bits).
+        frac_bits: ``F`` (>= 1).
+        rounding: ``"half_up"`` or ``"half_even"``.
+
+    Returns:
+        int64 tensor shaped like ``u``.
+    """
     half = 1 << (frac_bits - 1)
     if rounding == "half_up":
         return (u + half) >> frac_bits
@@ -286,7 +295,7 @@ def integer_forward(
                 u_q = acc * _channel_view(m_q, acc) + _channel_view(b_q, acc)
                 if j < len(layers) and layers[j]["kind"] == "int_neuron":
                     nrn = layers[j]
-                    k = _round_shift(u_q, frac_bits, nrn["rounding"]).clamp(0, nrn["levels"])
+                    k = round_shift(u_q, frac_bits, nrn["rounding"]).clamp(0, nrn["levels"])
                     counts.append(k.unflatten(0, (T, -1)))
                     s_in = 1.0 / nrn["norm"]
                     i = j + 1
