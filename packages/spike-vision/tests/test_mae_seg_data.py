@@ -157,3 +157,20 @@ def test_spike_fpn_detection_variant_has_extra_level() -> None:
     assert torch.equal(outs[4], outs[3][..., ::2, ::2])
     with pytest.raises(ValueError, match="num_outs"):
         SpikingFPN(in_channels=(4, 8), out_channels=8, num_outs=1)
+
+
+def test_train_classifier_on_embedded_digits() -> None:
+    from spike_vision import top1_accuracy, train_classifier
+
+    torch.manual_seed(0)
+    x, y = make_digit_classification(32, image_size=32, seed=0)
+    model = create_model(
+        "spikformer-4-384-cifar10", depth=1, embed_dim=16, num_heads=2, backend="torch"
+    )
+    losses = train_classifier(model, x, y, time_steps=1, steps=3, batch_size=8)
+    assert len(losses) == 3
+    assert all(torch.isfinite(torch.tensor(losses)))
+    acc = top1_accuracy(model, x, y, time_steps=1)
+    assert 0.0 <= acc <= 1.0
+    with pytest.raises(ValueError, match="labels"):
+        top1_accuracy(model, x, y[:3])

@@ -17,6 +17,7 @@ from spike_vision.boxes import (
     xyxy_to_ltrb,
     xyxy_to_xywh,
 )
+from spike_vision.classify import top1_accuracy, train_classifier
 from spike_vision.data import (
     DIGIT_GLYPHS,
     DetectionDataset,
@@ -163,6 +164,8 @@ __all__ = [
     "sincos_pos_embed_2d",
     "spiking_neuron",
     "split_heads",
+    "top1_accuracy",
+    "train_classifier",
     "train_detector",
     "xywh_to_xyxy",
     "xyxy_to_ltrb",
