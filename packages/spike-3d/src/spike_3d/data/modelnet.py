@@ -6,7 +6,8 @@ Nothing is downloaded. Two layouts are recognised:
   (one shape id like ``airplane_0001`` per line) and ``<class>/<id>.txt`` files with rows
   ``x,y,z,nx,ny,nz``;
 * raw ModelNet40: ``<class>/{train,test}/<id>.off`` meshes, sampled uniformly on the surface
-  (area-weighted) with face normals.
+  (area-weighted) with face normals (``2 * num_points`` samples reduced by farthest point
+  sampling when ``sampling="fps"``).
 """
 
 from __future__ import annotations
