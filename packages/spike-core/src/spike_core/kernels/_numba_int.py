@@ -18,10 +18,10 @@ __all__ = ["int_backward", "int_forward"]
 _BLOCK_FWD = 2048
 _SCRATCH = 1 << 16
 
-_OPTS = {"cache": True, "nogil": True, "boundscheck": False, "error_model": "numpy"}
+_jit = njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
 
 
-@njit(**_OPTS)
+@_jit
 def int_forward(x, s, h, prm, half_even, use_norm, use_beta, j0, j1):  # type: ignore[no-untyped-def]
     """Forward over columns ``[j0, j1)``: writes ``s`` and updates the residual ``h`` in place."""
     T = x.shape[0]
@@ -45,7 +45,7 @@ def int_forward(x, s, h, prm, half_even, use_norm, use_beta, j0, j1):  # type: i
     return _non_finite(chk)
 
 
-@njit(**_OPTS)
+@_jit
 def int_backward(  # type: ignore[no-untyped-def]
     x, gs, gx, h0, gh, prm, half_even, use_norm, use_beta, j0, j1
 ):

@@ -28,7 +28,7 @@ __all__ = ["cuba_backward", "cuba_forward", "lif_backward", "lif_forward"]
 _BLOCK_FWD = 2048
 _SCRATCH = 1 << 16  # elements of the backward scratch buffer (T * block)
 
-_OPTS = {"cache": True, "nogil": True, "boundscheck": False, "error_model": "numpy"}
+_jit = njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
 
 # Loops index from 0 over row slices (no negative-index wraparound code) and express every
 # option as a select on a loop-invariant flag, so LLVM vectorises the inner loops; the one
@@ -36,7 +36,7 @@ _OPTS = {"cache": True, "nogil": True, "boundscheck": False, "error_model": "num
 # branch on the code sits outside its loops.
 
 
-@njit(**_OPTS)
+@_jit
 def _non_finite(chk):  # type: ignore[no-untyped-def]
     """1 if any entry of ``chk`` is NaN (a non-finite input was seen), else 0."""
     for j in range(chk.shape[0]):
@@ -45,7 +45,7 @@ def _non_finite(chk):  # type: ignore[no-untyped-def]
     return 0
 
 
-@njit(**_OPTS)
+@_jit
 def _surrogate_row(h, th, out, n, code, a, c1, c2, one, zero):  # type: ignore[no-untyped-def]
     """``out[j] = g'(h[j] - th)`` for ``j < n``, in the reference's float operation order."""
     if code == 0:  # atan: (a/2) / (1 + (pi/2 a z)^2), evaluated as reciprocal * a/2
@@ -73,7 +73,7 @@ def _surrogate_row(h, th, out, n, code, a, c1, c2, one, zero):  # type: ignore[n
             out[j] = np.exp(-(y * y)) * c1
 
 
-@njit(**_OPTS)
+@_jit
 def lif_forward(x, s, v, prm, form, reset, j0, j1):  # type: ignore[no-untyped-def]
     """Forward over columns ``[j0, j1)``: writes spikes ``s`` and updates ``v`` in place."""
     T = x.shape[0]
@@ -103,7 +103,7 @@ def lif_forward(x, s, v, prm, form, reset, j0, j1):  # type: ignore[no-untyped-d
     return _non_finite(chk)
 
 
-@njit(**_OPTS)
+@_jit
 def lif_backward(  # type: ignore[no-untyped-def]
     x, gs, gx, v0, gv, prm, form, reset, detach, sg, want_k, j0, j1
 ):
@@ -179,7 +179,7 @@ def lif_backward(  # type: ignore[no-untyped-def]
     return acc.sum()
 
 
-@njit(**_OPTS)
+@_jit
 def cuba_forward(x, s, v, i, prm, reset, j0, j1):  # type: ignore[no-untyped-def]
     """CuBa-LIF forward over ``[j0, j1)``; ``v`` and ``i`` are updated in place."""
     T = x.shape[0]
@@ -211,7 +211,7 @@ def cuba_forward(x, s, v, i, prm, reset, j0, j1):  # type: ignore[no-untyped-def
     return _non_finite(chk)
 
 
-@njit(**_OPTS)
+@_jit
 def cuba_backward(  # type: ignore[no-untyped-def]
     x, gs, gx, v0, i0, gv, gi, prm, reset, detach, sg, j0, j1
 ):

@@ -81,7 +81,15 @@ def describe(neuron: Any) -> NeuronSpec | None:
     if isinstance(neuron, IntLIF):
         if cls.step is not _IntLIFCore.step:
             return None
-        floats = (neuron.input_scale, float(neuron.levels), neuron.norm, neuron.beta, 0.5, 1.0, 0.0)
+        floats: tuple[float, ...] = (
+            neuron.input_scale,
+            float(neuron.levels),
+            neuron.norm,
+            neuron.beta,
+            0.5,
+            1.0,
+            0.0,
+        )
         flags = (
             int(neuron.rounding == "half_even"),
             int(neuron.norm != 1.0),
