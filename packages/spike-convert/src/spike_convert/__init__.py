@@ -40,6 +40,7 @@ from spike_convert.encoding import s_analog_encode, spread_encode
 from spike_convert.events import es_imagenet_frames, es_ucf101_events
 from spike_convert.fold import fold_batchnorm
 from spike_convert.layers import Residual
+from spike_convert.qrnn import QRNNClassifier, QRNNLayer, RNNClassifier, quantize_rnn
 from spike_convert.quantizer import (
     QuantAct,
     level_count_from_levels,
@@ -47,17 +48,7 @@ from spike_convert.quantizer import (
     quantize,
     quantize_levels,
 )
-from spike_convert.rnn_morph import (
-    RBIFSNN,
-    QRNNClassifier,
-    QRNNLayer,
-    RBIFLayer,
-    RNNClassifier,
-    RNNSimulationResult,
-    convert_rnn,
-    quantize_rnn,
-    rnn_morph,
-)
+from spike_convert.rnn_morph import RBIFSNN, RBIFLayer, RNNSimulationResult, convert_rnn, rnn_morph
 from spike_convert.snn import (
     BIFSNN,
     SimulationResult,
