@@ -45,6 +45,7 @@ def main() -> None:
     p.add_argument("--model", choices=("spikepoint", "spikmamba"), default="spikepoint")
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pool", choices=("max", "mean"), default="mean")
     a = p.parse_args()
     torch.manual_seed(a.seed)
     g = torch.Generator().manual_seed(a.seed)
@@ -59,6 +60,7 @@ def main() -> None:
                 k=8,
                 time_steps=4,
                 local_widths=(16, 32),
+                pool=a.pool,
                 global_widths=(64, 64),
             )
         )

@@ -40,6 +40,8 @@ class SpikePointConfig:
         residual: ``"identity"`` (shortcut into the last neuron's input) or ``"post"``.
         coord_mode: ``"abs_min"``, ``"abs"`` or ``"signed_split"``.
         tau_mem: LIF time constant.
+        pool: ``"max"`` (the paper's max-pool over K and M) or ``"mean"`` (spike rates;
+            max over many binary spikes saturates to 1 on small, dense clouds).
     """
 
     num_classes: int = 11
@@ -52,6 +54,7 @@ class SpikePointConfig:
     residual: str = "identity"
     coord_mode: str = "abs_min"
     tau_mem: float = 2.0
+    pool: str = "max"
 
 
 class _PW(nn.Module):
@@ -118,6 +121,8 @@ class SpikePoint(SpikingModel):
         super().__init__()
         if config.residual not in ("identity", "post"):
             raise ValueError(f"residual must be 'identity' or 'post', got {config.residual!r}")
+        if config.pool not in ("max", "mean"):
+            raise ValueError(f"pool must be 'max' or 'mean', got {config.pool!r}")
         if config.coord_mode not in ("abs_min", "abs", "signed_split"):
             raise ValueError(f"unknown coord_mode {config.coord_mode!r}")
         self.config = config
@@ -158,10 +163,11 @@ class SpikePoint(SpikingModel):
         x = self.encode(xyz)
         for st in self.local_stages:
             x = st(x)
-        x = x.amax(dim=3)  # over K: [T, B, M, C]
+        pool = torch.amax if self.config.pool == "max" else torch.mean
+        x = pool(x, dim=3)  # over K: [T, B, M, C]
         for st in self.global_stages:
             x = st(x)
-        return x.amax(dim=2)  # over M: [T, B, C]
+        return pool(x, dim=2)  # over M: [T, B, C]
 
     def forward(self, xyz: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, num_classes]`` (head output averaged over ``T``)."""
