@@ -162,7 +162,7 @@ def evaluate_bpc(
     n = (data.numel() - 1) // ctx_len
     x = data[: n * ctx_len].view(n, ctx_len).T  # [T, n]
     y = data[1 : n * ctx_len + 1].view(n, ctx_len).T
-    dev = model.head.weight.device
+    dev = model.emb.weight.device
     total, count = 0.0, 0
     for s in range(0, n, batch_size):
         logits = model(x[:, s : s + batch_size].to(dev))
@@ -225,7 +225,7 @@ def train_char_lm(
         raise ValueError(f"steps must be >= 1, got {steps}")
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=4e-9)
     g = torch.Generator().manual_seed(seed)
-    dev = model.head.weight.device
+    dev = model.emb.weight.device
     losses = []
     model.train()
     for step in range(steps):
@@ -316,7 +316,7 @@ def generate(
     if max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     model.eval()
-    dev = model.head.weight.device
+    dev = model.emb.weight.device
     ids = prompt.to(dev)
     if ids.numel() <= model.config.ctx_len:
         logits_seq, state = model(ids.unsqueeze(1), return_state=True)

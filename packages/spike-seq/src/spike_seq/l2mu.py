@@ -74,6 +74,8 @@ class SpikingPopulation(nn.Module):
         ``step(I [B, N], PopState) -> (S [B, N], PopState)``.
     """
 
+    alpha: torch.Tensor
+
     def __init__(
         self, *, neuron: str = "lif", beta: float = 0.5, threshold: float = 1.0, alpha: float = 0.5
     ) -> None:
@@ -174,6 +176,9 @@ class L2MU(nn.Module):
     Shapes:
         ``forward(x_seq [T, B, I]) -> spikes [T, B, K]``; ``step(x [B, I]) -> [B, K]``.
     """
+
+    Abar: torch.Tensor
+    Bbar: torch.Tensor
 
     def __init__(self, config: L2MUConfig, *, input_size: int | None = None) -> None:
         super().__init__()
@@ -316,7 +321,8 @@ class SpikingInputModule(nn.Module):
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         """Spikes of the last layer, ``[T, B, widths[-1]]``."""
         h = x_seq
-        for lin, pop in zip(self.layers, self.pops, strict=True):
+        pops: list[SpikingPopulation] = list(self.pops)  # type: ignore[arg-type]
+        for lin, pop in zip(self.layers, pops, strict=True):
             cur = lin(h)  # Linear acts on the last axis of [T, B, C]: no loop over T
             st = pop.init_state(cur[0])
             out = []

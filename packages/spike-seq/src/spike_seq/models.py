@@ -69,7 +69,7 @@ _L2MU_VARIANTS = {
         "L2MU with the encoding-free three-layer input module for WISDM hand-oriented HAR",
     ),
 }
-for _name, (_cfg, _desc) in _L2MU_VARIANTS.items():
+for _name, (_lcfg, _desc) in _L2MU_VARIANTS.items():
     register_model(
-        _name, family="l2mu", config=_cfg, num_params=l2mu_num_params(_cfg), description=_desc
+        _name, family="l2mu", config=_lcfg, num_params=l2mu_num_params(_lcfg), description=_desc
     )(_l2mu)

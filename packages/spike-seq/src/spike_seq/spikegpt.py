@@ -266,7 +266,7 @@ class SpikeGPT(SpikingModel):
         Returns:
             A :class:`SpikeGPTState` with fields ``[L, B, C]``.
         """
-        w = self.head.weight
+        w = self.emb.weight
         z = torch.zeros(
             self.config.n_layer,
             batch_size,
@@ -305,7 +305,7 @@ class SpikeGPT(SpikingModel):
         return SpikeGPTState(*(torch.stack(f) for f in zip(*states, strict=True)))
 
     # ------------------------------------------------------------------ forms
-    def forward_features(
+    def forward_features(  # type: ignore[override]
         self,
         idx: torch.Tensor,
         state: SpikeGPTState | None = None,
@@ -352,7 +352,7 @@ class SpikeGPT(SpikingModel):
             out.append(spikes)
         return out[0] if len(out) == 1 else tuple(out)
 
-    def forward(
+    def forward(  # type: ignore[override]
         self, idx: torch.Tensor, state: SpikeGPTState | None = None, *, return_state: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, SpikeGPTState]:
         """Parallel form: logits ``[T, B, V]`` for token ids ``idx`` ``[T, B]``.
@@ -394,7 +394,7 @@ class SpikeGPT(SpikingModel):
         self._check_state(state, token.shape[0])
         new, spikes = [], []
         for i, block in enumerate(self.blocks):
-            x, st, s = block.step(x, self._layer(state, i))
+            x, st, s = block.step(x, self._layer(state, i))  # type: ignore[operator]
             new.append(st)
             spikes.append(s)
         logits = self.head(self.ln_out(x))
@@ -405,7 +405,7 @@ class SpikeGPT(SpikingModel):
     # ------------------------------------------------------------------ SpikingModel surface
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the head with a fresh ``Linear(C, num_outputs, bias=False)``."""
-        w = self.head.weight
+        w = self.emb.weight
         self.head = nn.Linear(
             self.config.n_embd, num_outputs, bias=False, device=w.device, dtype=w.dtype
         )
@@ -414,7 +414,7 @@ class SpikeGPT(SpikingModel):
         """Random token ids ``[time_steps, batch_size]`` on the model's device."""
         g = torch.Generator().manual_seed(0)
         idx = torch.randint(0, self.config.vocab_size, (time_steps, batch_size), generator=g)
-        return idx.to(self.head.weight.device)
+        return idx.to(self.emb.weight.device)
 
 
 def lm_loss(

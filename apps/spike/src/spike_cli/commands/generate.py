@@ -41,7 +41,7 @@ def _train(args: argparse.Namespace) -> tuple[SpikeGPT, CharTokenizer]:
     import torch
 
     from spike_core import create_model
-    from spike_seq import CharTokenizer, load_corpus, train_char_lm, unigram_entropy
+    from spike_seq import CharTokenizer, SpikeGPT, load_corpus, train_char_lm, unigram_entropy
 
     for name in ("train_steps", "width", "ctx_len", "batch_size"):
         if getattr(args, name) < 1:
@@ -58,6 +58,7 @@ def _train(args: argparse.Namespace) -> tuple[SpikeGPT, CharTokenizer]:
         n_embd=args.width,
         ctx_len=max(args.ctx_len, 16),
     )
+    assert isinstance(model, SpikeGPT)
     print(
         f"training a 2-layer SpikeGPT (C={args.width}) on the embedded corpus "
         f"for {args.train_steps} steps...",

@@ -180,12 +180,17 @@ class SPAM(torch.optim.Optimizer):
         self.warmup_steps = warmup_steps
         self.grad_accu_steps = grad_accu_steps
         self.reference_compat = bool(reference_compat)
-        self.state["total_step"] = 0
-        self.state["current_step"] = warmup_steps + 1
+        self._counters["total_step"] = 0
+        self._counters["current_step"] = warmup_steps + 1
         self.last_step: SPAMStepInfo | None = None
         for group in self.param_groups:
             if "density" in group:
                 self._init_masks(group, generator)
+
+    @property
+    def _counters(self) -> dict[Any, Any]:
+        """The optimiser state, where ``total_step`` and ``current_step`` live under string keys."""
+        return self.state  # type: ignore[return-value]
 
     # ----------------------------------------------------------------------------- masks
     def _init_masks(self, group: dict[str, Any], generator: torch.Generator | None) -> None:
@@ -245,8 +250,8 @@ class SPAM(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        k = int(self.state["total_step"])
-        c = int(self.state["current_step"])
+        k = int(self._counters["total_step"])
+        c = int(self._counters["current_step"])
         sf = spam_warmup_scale(c, self.warmup_steps)
         reset = (k + 1) % self.delta_t == 0
         accu = self.grad_accu_steps
@@ -302,9 +307,9 @@ class SPAM(torch.optim.Optimizer):
                         p.add_(p, alpha=-group["lr"] * wd)
         self.last_step = SPAMStepInfo(k, reset, clipping, c, sf)
         k += 1
-        self.state["total_step"] = k
-        self.state["current_step"] = c + 1
+        self._counters["total_step"] = k
+        self._counters["current_step"] = c + 1
         if k != 0 and (k + 1) % self.delta_t == 0:
             self._update_masks()
-            self.state["current_step"] = 0
+            self._counters["current_step"] = 0
         return loss
