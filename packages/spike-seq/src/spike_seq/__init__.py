@@ -39,6 +39,7 @@ from spike_seq.recurrent import (
     SpikingGRUCell,
     SpikingGRUState,
 )
+from spike_seq.smnist import ps_mnist_permutation, sequential_mnist
 from spike_seq.spikegpt import (
     SpikeGPT,
     SpikeGPTBlock,
@@ -100,11 +101,13 @@ __all__ = [
     "load_corpus",
     "load_spikegpt",
     "load_wisdm_watch",
+    "ps_mnist_permutation",
     "random_windows",
     "read_wisdm_raw",
     "rwkv_init_",
     "sample_token",
     "save_spikegpt",
+    "sequential_mnist",
     "spikegpt_num_params",
     "synthetic_activity_dataset",
     "token_shift",
