@@ -5,6 +5,6 @@ spike-aware gradient clipping, periodic momentum reset, a cosine warm-up after e
 optional sparse momentum.
 """
 
-from spike_core.optim.spam import SPAM, spam_warmup_scale
+from spike_core.optim.spam import SPAM, SPAMStepInfo, spam_warmup_scale
 
-__all__ = ["SPAM", "spam_warmup_scale"]
+__all__ = ["SPAM", "SPAMStepInfo", "spam_warmup_scale"]
