@@ -13,10 +13,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the synthetic-shape training run."""
     parser.add_argument("--model", default="e3dsnn-t", help="registered E-3DSNN classifier")
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--train-samples", type=int, default=900)
+    parser.add_argument("--train-samples", type=int, default=600)
     parser.add_argument("--test-samples", type=int, default=120)
-    parser.add_argument("--points", type=int, default=128, help="points per shape")
-    parser.add_argument("--grid-size", type=float, default=0.1, help="voxel edge (unit sphere)")
+    parser.add_argument("--points", type=int, default=256, help="points per shape")
+    parser.add_argument("--grid-size", type=float, default=0.05, help="voxel edge (unit sphere)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--optimizer", choices=("adamw", "sgd"), default="sgd")
     parser.add_argument("--lr", type=float, default=None, help="default: 2e-3 adamw, 0.1 sgd")
