@@ -9,13 +9,14 @@ from spike_vision.data import DetectionDataset
 from spike_vision.det_loss import DetectionLoss, pad_targets
 from spike_vision.metrics import DetectionMetrics
 from spike_vision.nms import non_max_suppression
+from spike_vision.yolo_blocks import Detect
 
 __all__ = ["evaluate_detector", "train_detector"]
 
 
-def _head(model: nn.Module) -> nn.Module:
+def _head(model: nn.Module) -> Detect:
     head = getattr(model, "head", None)
-    if head is None or not hasattr(head, "strides"):
+    if not isinstance(head, Detect):
         raise TypeError("model must expose a Detect head as `model.head`")
     return head
 

@@ -395,9 +395,9 @@ class MetaSpikeFormer(SpikingModel):
         if num_outputs < 1:
             raise ValueError(f"num_outputs must be >= 1, got {num_outputs}")
         c3 = self.config.embed_dims[3]
-        self.head = nn.Linear(c3, num_outputs).to(self.head.weight)
+        self.head = nn.Linear(c3, num_outputs).to(next(self.parameters()))
         if self.head_kd is not None:
-            self.head_kd = nn.Linear(c3, num_outputs).to(self.head.weight)
+            self.head_kd = nn.Linear(c3, num_outputs).to(next(self.parameters()))
         self.config = dataclasses.replace(self.config, num_classes=num_outputs)
 
     def example_input(self, batch_size: int = 2, time_steps: int = 2) -> torch.Tensor:
@@ -405,5 +405,5 @@ class MetaSpikeFormer(SpikingModel):
         c = self.config
         return torch.rand(
             time_steps, batch_size, c.in_channels, c.img_size, c.img_size,
-            device=self.head.weight.device,
+            device=next(self.parameters()).device,
         )  # fmt: skip

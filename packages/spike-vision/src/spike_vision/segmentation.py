@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -139,8 +140,9 @@ class SpikingFPNHead(nn.Module):
         out = None
         for feat, layers, up in zip(feats, self.scale_heads, self.upsample, strict=True):
             x = feat
-            for layer in layers:
-                x = layer["conv"](layer["lif"](x))
+            for layer in cast(nn.ModuleList, layers):
+                unit = cast(nn.ModuleDict, layer)
+                x = unit["conv"](unit["lif"](x))
                 if up:
                     t, b = x.shape[:2]
                     x = F.interpolate(

@@ -357,7 +357,7 @@ class Spikformer(SpikingModel):
         """Replace the linear head with a fresh one with ``num_outputs`` outputs."""
         if num_outputs < 1:
             raise ValueError(f"num_outputs must be >= 1, got {num_outputs}")
-        self.head = nn.Linear(self.config.embed_dim, num_outputs).to(self.head.weight)
+        self.head = nn.Linear(self.config.embed_dim, num_outputs).to(next(self.parameters()))
         self.config = dataclasses.replace(self.config, num_classes=num_outputs)
 
     def example_input(self, batch_size: int = 2, time_steps: int = 2) -> torch.Tensor:
@@ -365,5 +365,5 @@ class Spikformer(SpikingModel):
         c = self.config
         return torch.rand(
             time_steps, batch_size, c.in_channels, c.img_size, c.img_size,
-            device=self.head.weight.device,
+            device=next(self.parameters()).device,
         )  # fmt: skip

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import nn
@@ -197,8 +198,13 @@ class Detect(nn.Module):
         if any(p.is_meta for p in self.parameters()):
             return
         for a, b, s in zip(self.cv2, self.cv3, self.strides, strict=True):
-            a[-1].bias.fill_(1.0)
-            b[-1].bias[: self.nc] = math.log(5 / self.nc / (image_size / s) ** 2)
+            box, cls = cast(nn.Sequential, a)[-1], cast(nn.Sequential, b)[-1]
+            assert isinstance(box, nn.Conv2d)
+            assert isinstance(cls, nn.Conv2d)
+            assert box.bias is not None
+            assert cls.bias is not None
+            box.bias.fill_(1.0)
+            cls.bias[: self.nc] = math.log(5 / self.nc / (image_size / s) ** 2)
 
     def raw(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
         """Per-level raw maps ``[B, 4 * reg_max + nc, H_i, W_i]``."""
