@@ -239,7 +239,7 @@ class LIAF(PipeLIF):
         ``[T, B, ...] -> [T, B, ...]`` analog outputs.
 
     Examples:
-        >>> round(float(LIAF().decay), 5)
+        >>> round(float(LIAF().decay.detach()), 5)
         0.62246
     """
 
