@@ -121,6 +121,7 @@ def test_unsupported_nir_node_on_import() -> None:
         from_nir(g)
 
 
+@pytest.mark.slow
 def test_fuzz_corrupted_files_never_crash(tmp_path) -> None:
     model = nn.Sequential(nn.Linear(3, 4), LIF(tau_mem=2.0), nn.Linear(4, 2), IF())
     path = write_nir(to_nir(model, input_shape=(3,)), tmp_path / "ok.nir")

@@ -50,10 +50,23 @@ __all__ = ["neuron_to_nir", "to_nir", "write_nir"]
 _META = "spike_hw"
 
 
+_LEAF_TYPES = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.AvgPool2d,
+    nn.Flatten,
+    nn.BatchNorm1d,
+    nn.BatchNorm2d,
+)
+
+
 def _leaves(module: nn.Module, prefix: str) -> list[tuple[str, nn.Module]]:
     if isinstance(module, SeqToBatch):
         return _leaves(module.module, prefix)
-    if isinstance(module, nn.Sequential):
+    children = list(module.named_children())
+    is_leaf = isinstance(module, _LEAF_TYPES) or not children or hasattr(module, "step")
+    if isinstance(module, nn.Sequential) or not (is_leaf or isinstance(module, Recurrent)):
         out = []
         for name, child in module.named_children():
             out.extend(_leaves(child, f"{prefix}.{name}" if prefix else name))
@@ -249,6 +262,22 @@ def _layer_to_nir(
     raise UnsupportedNodeError(f"layer {name!r}: {type(m).__name__} has no NIR mapping")
 
 
+def _fold_bn(node: Any, bn: nn.Module) -> bool:
+    """Fold an eval-mode BatchNorm into the preceding Affine/Conv node in place (exact algebra)."""
+    kind = type(node).__name__
+    if kind not in ("Affine", "Conv1d", "Conv2d") or bn.running_mean is None:  # type: ignore[union-attr]
+        return False
+    mean = bn.running_mean.double().cpu().numpy()  # type: ignore[union-attr]
+    var = bn.running_var.double().cpu().numpy()  # type: ignore[union-attr]
+    gamma = bn.weight.detach().double().cpu().numpy() if bn.affine else np.ones_like(mean)  # type: ignore[union-attr]
+    beta = bn.bias.detach().double().cpu().numpy() if bn.affine else np.zeros_like(mean)  # type: ignore[union-attr]
+    g = gamma / np.sqrt(var + bn.eps)  # type: ignore[operator]
+    w = np.asarray(node.weight, dtype=np.float64)
+    node.weight = w * g.reshape(-1, *([1] * (w.ndim - 1)))
+    node.bias = (np.asarray(node.bias, dtype=np.float64) - mean) * g + beta
+    return True
+
+
 def to_nir(
     model: nn.Module,
     *,
@@ -259,7 +288,10 @@ def to_nir(
     """Export a sequential spike-core model to a ``nir.NIRGraph``.
 
     Args:
-        model: an ``nn.Sequential`` (or a single supported layer).
+        model: an ``nn.Sequential``, a single supported layer, or a model whose children run in
+            registration order (e.g. spike-core's ``SpikingMLP``/``SpikingCNN``: ``features``
+            then ``head``). An eval-mode BatchNorm after a conv/linear layer is folded into it;
+            a ``Linear`` after a multi-dimensional map gets a ``Flatten`` node first.
         input_shape: one sample at one step, without ``T`` and ``B`` (e.g. ``(2, 34, 34)``).
         dt: NIR time step in seconds (default 1e-4, the cross-framework convention).
         type_check: let ``nir`` check the shapes of the graph.
@@ -291,6 +323,14 @@ def to_nir(
         grouped = grouped or (isinstance(m, nn.Conv1d | nn.Conv2d) and m.groups > 1)
         if isinstance(m, nn.Identity | nn.Dropout):
             continue
+        if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d) and _fold_bn(nodes[last], m):
+            continue
+        if isinstance(m, nn.Linear) and len(shape) > 1:  # time-major models flatten(2) here
+            flat = nir.Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=-1)
+            key = f"{name.replace('.', '_')}_flatten"
+            nodes[key], shape = flat, (int(np.prod(shape)),)
+            edges.append((last, key))
+            last = key
         node, shape = _layer_to_nir(name, m, shape, float(dt))
         key = name.replace(".", "_")
         nodes[key] = node
