@@ -227,7 +227,8 @@ class SpikingDetector(nn.Module):
 
     def taps(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Time-averaged feature taps ``[B, C_i, H / s_i, W / s_i]`` at strides 4, 8, 16, 32."""
-        x = as_time_major_image(x, time_steps=self.config.time_steps, in_channels=3)
+        c = self.config
+        x = as_time_major_image(x, time_steps=c.time_steps, in_channels=c.in_channels)
         check_image_size(x, 32)
         s = self.backbone.forward_stages(x)
         p5 = self.p5(self.p5_lif(s[4]))
