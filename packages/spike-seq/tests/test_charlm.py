@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
-
 import pytest
 import torch
 
@@ -154,19 +151,3 @@ def test_checkpoint_errors(tmp_path) -> None:
     save_file({"w": torch.zeros(2)}, str(other))
     with pytest.raises(ValueError, match="not a SpikeGPT checkpoint"):
         load_spikegpt(other)
-
-
-@pytest.mark.slow
-def test_recurrent_cost_per_token_is_flat() -> None:
-    model = _tiny(10).eval()
-    state = None
-    times = {}
-    with torch.no_grad():
-        for pos in range(400):
-            t0 = time.perf_counter()
-            _, state = model.step(torch.tensor([pos % 10]), state)
-            times[pos] = time.perf_counter() - t0
-    early = sorted(times[p] for p in range(10, 60))[25]
-    late = sorted(times[p] for p in range(350, 400))[25]
-    assert late < 5 * early  # O(1) state: no growth with position
-    assert math.isfinite(late)
