@@ -12,7 +12,7 @@ def test_help_exits_zero():
 @pytest.mark.slow  # builds an optimizer (imports torch._dynamo) and loads the model registry
 def test_tiny_training_run_prints_accuracy(capsys):
     argv = ["pointcloud", "--epochs", "1", "--train-samples", "6", "--test-samples", "6"]
-    argv += ["--points", "48", "--grid-size", "0.25", "--batch-size", "6"]
+    argv += ["--points", "48", "--grid-size", "0.25", "--batch-size", "6", "--rotation", "full"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "e3dsnn-t: 1,869,830 parameters" in out

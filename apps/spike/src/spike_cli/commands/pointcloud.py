@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     import spike_3d
-    from spike_core import create_model
+    from spike_core import create_model, model_entry
 
     for name in ("epochs", "train_samples", "test_samples", "points", "batch_size", "threads"):
         if getattr(args, name) < 1:
@@ -42,14 +42,16 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     classes = spike_3d.SHAPE_CLASSES
-    model = create_model(args.model, num_classes=len(classes), bn_momentum=0.1)
-    if not isinstance(model, spike_3d.E3DSNN):
+    if not isinstance(model_entry(args.model).config, spike_3d.E3DSNNConfig):
         raise ValueError(
             f"--model must be an E-3DSNN classifier (e3dsnn-t, e3dsnn-s, ...), got {args.model!r}"
         )
-    train = spike_3d.SyntheticShapes(args.train_samples, num_points=args.points, seed=args.seed)
+    model = create_model(args.model, num_classes=len(classes), bn_momentum=0.1)
+    train = spike_3d.SyntheticShapes(
+        args.train_samples, num_points=args.points, rotation=args.rotation, seed=args.seed
+    )
     test = spike_3d.SyntheticShapes(
-        args.test_samples, num_points=args.points, seed=args.seed + 10_000
+        args.test_samples, num_points=args.points, rotation=args.rotation, seed=args.seed + 10_000
     )
     lr = args.lr if args.lr is not None else (2e-3 if args.optimizer == "adamw" else 0.1)
     wd = 0.01 if args.optimizer == "adamw" else 1e-3
