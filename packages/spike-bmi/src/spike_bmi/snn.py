@@ -36,6 +36,12 @@ __all__ = ["SNN3D", "SNN3DConfig", "SNNStreaming", "SNNStreamingConfig", "SNNStr
 _CHUNK = 512
 
 
+def _standard_normal(n: int) -> torch.Tensor:
+    """N(0, 1) values (left uninitialised on the meta device, whose random kernels load sympy)."""
+    x = torch.empty(n)
+    return x if x.device.type == "meta" else nn.init.normal_(x)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SNNStreamingConfig:
     """Configuration of :class:`SNNStreaming` (defaults: NeuroBench, Indy)."""
@@ -186,7 +192,7 @@ class SNN3D(StreamingDecoder):
         self.lif2 = LIFCell(reset=c.reset, **lif)  # type: ignore[arg-type]
         self.head = TimeLinear(in_features=c.hidden2, out_features=c.output_dim)
         self.lif_out = LIFCell(reset="none", **lif)  # type: ignore[arg-type]
-        self.scale = nn.Parameter(torch.randn(c.output_dim))
+        self.scale = nn.Parameter(_standard_normal(c.output_dim))
 
     def init_state(self, x: torch.Tensor) -> WindowState:
         """A buffer holding one zero row, for step input ``x [B, channels]``."""
@@ -224,5 +230,5 @@ class SNN3D(StreamingDecoder):
         self.head = TimeLinear(in_features=self.config.hidden2, out_features=num_outputs).to(
             p.device, p.dtype
         )
-        self.scale = nn.Parameter(torch.randn(num_outputs, device=p.device, dtype=p.dtype))
+        self.scale = nn.Parameter(_standard_normal(num_outputs).to(p.device, p.dtype))
         self.output_dim = num_outputs
