@@ -12,24 +12,30 @@ from spike_hw.graph import Schedule, schedule_graph
 from spike_hw.modules import Integrator, Recurrent, Scale, SumPool2d
 from spike_hw.nir_export import neuron_to_nir, to_nir, write_nir
 from spike_hw.nir_import import NIRGraphModule, from_nir, read_nir
+from spike_hw.pynn_export import FakeSim, PyNNNetwork, build_pynn, nir_to_pynn, nir_to_pynn_script
 from spike_hw.reference import FloatReference, NIRRun, simulate_nir
 
 __version__ = _version("spike-hw")
 
 __all__ = [
+    "FakeSim",
     "FixedPointSimulator",
     "FloatReference",
     "Integrator",
     "NIRGraphModule",
     "NIRRun",
+    "PyNNNetwork",
     "Recurrent",
     "Scale",
     "Schedule",
     "SumPool2d",
     "UnsupportedNodeError",
     "__version__",
+    "build_pynn",
     "from_nir",
     "neuron_to_nir",
+    "nir_to_pynn",
+    "nir_to_pynn_script",
     "read_nir",
     "run_integer_export",
     "schedule_graph",
