@@ -45,6 +45,7 @@ from spike_core.neurons import (
     simulate,
 )
 from spike_core.norm import TDBatchNorm
+from spike_core.optim import SPAM, SPAMStepInfo, spam_warmup_scale
 from spike_core.registry import (
     ModelEntry,
     count_parameters,
@@ -65,6 +66,7 @@ __all__ = [
     "LI",
     "LIF",
     "PLIF",
+    "SPAM",
     "ALIFCell",
     "ALIFState",
     "CubaLIF",
@@ -81,6 +83,7 @@ __all__ = [
     "ModelEntry",
     "MultiStepNeuron",
     "PLIFCell",
+    "SPAMStepInfo",
     "SeqToBatch",
     "SingleStepNeuron",
     "SpikeMonitor",
@@ -110,6 +113,7 @@ __all__ = [
     "rate_encode",
     "register_model",
     "simulate",
+    "spam_warmup_scale",
     "spike_fn",
     "to_batch_major",
     "to_time_major",

@@ -533,6 +533,10 @@ class Counter:
             own = sum(p.numel() for p in module.parameters(recurse=False))
             if not own or name in self._owners or name in self._accs:
                 continue
+            if all(n.endswith("bias") for n, _ in module.named_parameters(recurse=False)):
+                # A bias held beside a counted synapse (e.g. a converted layer adding its bias once)
+                # is an addition per output, not a synaptic operation; include="bias" counts biases.
+                continue
             if self._is_neuron(module) or isinstance(module, _NORMS + _ZERO_OP_WITH_PARAMS):
                 continue
             out.append(
