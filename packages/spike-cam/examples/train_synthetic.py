@@ -46,6 +46,9 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pool", choices=("max", "mean"), default="mean")
+    p.add_argument("--coord-mode", choices=("abs_min", "abs", "signed_split"), default="abs")
+    p.add_argument("--time-steps", type=int, default=8)
+    p.add_argument("--lr", type=float, default=3e-3)
     a = p.parse_args()
     torch.manual_seed(a.seed)
     g = torch.Generator().manual_seed(a.seed)
@@ -58,9 +61,10 @@ def main() -> None:
                 num_points=128,
                 groups=32,
                 k=8,
-                time_steps=4,
+                time_steps=a.time_steps,
                 local_widths=(16, 32),
                 pool=a.pool,
+                coord_mode=a.coord_mode,
                 global_widths=(64, 64),
             )
         )
@@ -87,7 +91,7 @@ def main() -> None:
     ytr = torch.tensor([y for _, y in train])
     xte = torch.stack([enc(x) for x, _ in test])
     yte = torch.tensor([y for _, y in test])
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     start = time.perf_counter()
     for epoch in range(a.epochs):
         model.train()
