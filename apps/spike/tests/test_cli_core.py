@@ -116,3 +116,13 @@ def test_demo_report_numbers_are_reproduced(tmp_path, capsys) -> None:
         torch.testing.assert_close(
             back(x_test[:, :8]), torch.nn.Sequential(snn.features, snn.head)(x_test[:, :8])
         )
+
+
+def test_models_lists_and_counts(capsys) -> None:
+    assert main(["models", "--family", "mlp", "--count"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:2] == ["model", "family"]
+    row = next(line for line in out if line.startswith("spiking-mlp"))
+    assert row.split()[-2:] == ["9,610", "9,610"]
+    assert main(["models", "--family", "no-such-family"]) == 2
+    assert "no models in family 'no-such-family'" in capsys.readouterr().err
