@@ -54,3 +54,12 @@ def test_bad_input_returns_nonzero(tmp_path) -> None:
         main(["export", "qsd-transformer-8m", "--to", "nir", "-o", out, "--input-shape", "3,32,32"])
         == 2
     )
+
+
+def test_export_to_pynn_script(tmp_path) -> None:
+    out = tmp_path / "mlp_pynn.py"
+    assert main(["export", "spiking-mlp", "--to", "pynn", "-o", str(out)]) == 0
+    text = out.read_text()
+    compile(text, str(out), "exec")
+    assert "IF_curr_delta" in text
+    assert "import pyNN.nest as sim" in text

@@ -187,6 +187,29 @@ def nir_to_pynn(
         pres = source_pops(name)
         posts = [d for d, lst in sch.preds.items() if any(s == name for s, _ in lst)]
         for post in posts:
+            if type(sch.nodes[post]).__name__ == "Output":  # linear read-out: integrating cells
+                label = f"{name}_readout"
+                net.warnings.append(
+                    f"{name}: read-out into Output exported as non-spiking {label!r}"
+                )
+                params = {
+                    "tau_m": 1e9,
+                    "cm": 1.0,
+                    "v_rest": 0.0,
+                    "v_reset": 0.0,
+                    "v_thresh": 1e9,
+                    "tau_refrac": net.dt_ms,
+                    "i_offset": 0.0,
+                }
+                pops[label] = {
+                    "label": label,
+                    "size": int(w.shape[0]),
+                    "cell": "IF_curr_delta",
+                    "params": params,
+                    "record": ["v"],
+                }
+                net.populations.append(pops[label])
+                post = label  # noqa: PLW2901
             if post not in pops:
                 raise UnsupportedNodeError(f"node {name!r}: target {post!r} is not a population")
             if kind == "Affine":
