@@ -110,6 +110,7 @@ def test_bin_width_28ms_sums_seven_bins() -> None:  # check 5
     ds = ReachingSession(raw, bin_width=0.028)
     assert ds.spike_train.shape[1] == fine.spike_train.shape[1] + 6  # grid starts 24 ms earlier
     assert ds.samples.shape[1] == ds.spike_train.shape[1] - 6
+    assert ds.samples.shape[1] == ds.labels.shape[1] == raw.t.size  # bins end at each label
     train = ds.spike_train.astype(np.float64)
     for i in range(ds.samples.shape[1]):
         np.testing.assert_array_equal(ds.samples[:, i].numpy(), train[:, i : i + 7].sum(1))
