@@ -164,3 +164,22 @@ def test_general_graph_imports_as_graph_module() -> None:
     assert type(m).__name__ == "NIRGraphModule"
     x = torch.rand(6, 1, 2)
     assert torch.equal(m(x), simulate_nir(g, x)["outputs"]["output"].float())
+
+
+def test_registered_cnn_with_batchnorm_folded() -> None:
+    import spike_core
+
+    torch.manual_seed(5)
+    model = spike_core.create_model("spiking-cnn").eval()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.3, 0.3)
+            m.running_var.uniform_(0.5, 2.0)
+    g = to_nir(model, input_shape=(1, 8, 8))
+    kinds = [type(v).__name__ for v in g.nodes.values()]
+    assert "Flatten" in kinds
+    assert kinds.count("Conv2d") == 2
+    x = torch.rand(4, 2, 1, 8, 8) * 2
+    with torch.no_grad():
+        ref, out = model(x), from_nir(g)(x)
+    assert torch.allclose(out, ref, atol=1e-4)

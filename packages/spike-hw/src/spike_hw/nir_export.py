@@ -65,7 +65,13 @@ def _leaves(module: nn.Module, prefix: str) -> list[tuple[str, nn.Module]]:
     if isinstance(module, SeqToBatch):
         return _leaves(module.module, prefix)
     children = list(module.named_children())
-    is_leaf = isinstance(module, _LEAF_TYPES) or not children or hasattr(module, "step")
+    is_leaf = (
+        isinstance(module, _LEAF_TYPES)
+        or not children
+        or hasattr(module, "step")
+        or "Attention" in type(module).__name__
+        or type(module).__name__ == "QSDSA"
+    )
     if isinstance(module, nn.Sequential) or not (is_leaf or isinstance(module, Recurrent)):
         out = []
         for name, child in module.named_children():
