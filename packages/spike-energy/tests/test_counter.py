@@ -203,6 +203,30 @@ def test_unknown_module_reported_and_warned() -> None:
     assert "UNCOUNTED" in r.table()
 
 
+def test_elementwise_parameters_are_not_uncounted() -> None:
+    class Quant(nn.Module):  # a quantiser with a learnable step, like LSQ
+        def __init__(self) -> None:
+            super().__init__()
+            self.step = nn.Parameter(torch.tensor(0.1))
+
+        def forward(self, w: torch.Tensor) -> torch.Tensor:
+            return torch.round(w / self.step) * self.step
+
+    class QLinear(nn.Linear):
+        def __init__(self) -> None:
+            super().__init__(4, 3)
+            self.weight_quant = Quant()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return nn.functional.linear(x, self.weight_quant(self.weight), self.bias)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = estimate_energy(QLinear(), torch.rand(2, 4))
+    assert [x.category for x in r.layers] == ["synaptic"]
+    assert r.macs == 12
+
+
 def test_no_spiking_layers_message() -> None:
     ann = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
     with warnings.catch_warnings():

@@ -529,13 +529,17 @@ class Counter:
 
     def _uncounted(self) -> list[LayerRecord]:
         out = []
+        counted = tuple(f"{n}." for n in self._accs if n)
         for name, module in self._called.items():
             own = sum(p.numel() for p in module.parameters(recurse=False))
             if not own or name in self._owners or name in self._accs:
                 continue
-            if all(n.endswith("bias") for n, _ in module.named_parameters(recurse=False)):
-                # A bias held beside a counted synapse (e.g. a converted layer adding its bias once)
-                # is an addition per output, not a synaptic operation; include="bias" counts biases.
+            if name.startswith(counted):
+                # Part of a layer counted as a whole (e.g. the learned step of a quantized Linear).
+                continue
+            if all(p.dim() <= 1 for p in module.parameters(recurse=False)):
+                # Only scalars or per-channel vectors (a bias added beside a counted synapse, a
+                # quantiser's step size, a learnable threshold): elementwise work, not synapses.
                 continue
             if self._is_neuron(module) or isinstance(module, _NORMS + _ZERO_OP_WITH_PARAMS):
                 continue
