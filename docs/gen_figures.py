@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from spike_core import LIF, rate_encode, simulate
+from spike_core import LIF, SeqToBatch, rate_encode, simulate
 from spike_core.plot import membrane_plot, raster_plot
 
 OUT = Path(__file__).parent / "figures"
@@ -31,6 +32,23 @@ def main() -> None:
         max_traces=3,
         title="LIF membrane after reset, noisy constant current (tau_mem = 4)",
     )
+
+    # spike-energy's worked example (docs/packages/spike-energy.md), drawn as its bar chart.
+    from spike_energy import estimate_energy
+
+    torch.manual_seed(0)
+    ann = nn.Sequential(
+        nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10)
+    )
+    snn = nn.Sequential(
+        SeqToBatch(ann[0]),
+        LIF(tau_mem=2.0, v_threshold=0.2),
+        SeqToBatch(ann[2]),
+        LIF(tau_mem=2.0, v_threshold=0.2),
+        SeqToBatch(ann[4]),
+    )
+    x = torch.rand(8, 64) * 4
+    estimate_energy(snn, x.expand(4, 8, 64)).plot(OUT / "energy_bars.png")
 
 
 if __name__ == "__main__":
