@@ -17,7 +17,7 @@ weight bit width is a parameter (``bit_scaling``): ``"none"`` (default, as the p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -117,7 +117,7 @@ def quantized_layer_summary(model: nn.Module, example_input: torch.Tensor) -> li
     def hook(name: str, mod: nn.Module):
         def fn(_m: nn.Module, inp: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
             x = inp[0]
-            w = mod.weight  # type: ignore[union-attr]
+            w = cast(torch.Tensor, mod.weight)
             fan_in = w[0].numel() if not isinstance(mod, nn.Linear) else w.shape[1]
             if isinstance(mod, nn.Linear):
                 samples = max(out.numel() // out.shape[-1], 1)

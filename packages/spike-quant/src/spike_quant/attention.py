@@ -16,6 +16,8 @@ counts become binary spikes over virtual steps and ``K^T V`` accumulates over ev
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -49,7 +51,7 @@ class BNAndPad(nn.Module):
         y = self.bn(x)
         if self.pad == 0:
             return y
-        if self.bn.training or self.bn.running_mean is None:
+        if self.bn.training or self.bn.running_mean is None or self.bn.running_var is None:
             mean = x.mean(dim=(0, 2, 3)).detach()
             var = x.var(dim=(0, 2, 3), unbiased=False).detach()
         else:
@@ -77,7 +79,8 @@ class QRepConv(nn.Sequential):
     def __init__(
         self, *, in_channels: int, out_channels: int, w_bits: int = 4, act_params: bool = False
     ) -> None:
-        c, q = in_channels, {"w_bits": w_bits, "act_params": act_params, "bias": False}
+        c = in_channels
+        q: dict[str, Any] = {"w_bits": w_bits, "act_params": act_params, "bias": False}
         super().__init__(
             QConv2d(in_channels=c, out_channels=c, kernel_size=1, **q),
             BNAndPad(num_features=c, pad=1),

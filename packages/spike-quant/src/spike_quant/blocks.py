@@ -11,6 +11,8 @@ near-identity.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -69,7 +71,7 @@ class QChannelMLP(nn.Module):
     ) -> None:
         super().__init__()
         hidden = int(dim * mlp_ratio)
-        q = {"w_bits": w_bits, "act_params": act_params}
+        q: dict[str, Any] = {"w_bits": w_bits, "act_params": act_params}
         self.lif1 = IELIF(levels=levels)
         self.fc1 = SeqToBatch(
             nn.Sequential(

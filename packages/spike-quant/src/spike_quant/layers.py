@@ -48,7 +48,7 @@ class QuantizedLayer(nn.Module):
         act_quant: an :class:`ActLSQ` or ``None``.
     """
 
-    weight: nn.Parameter
+    weight: torch.Tensor
     weight_quant: LSQQuantizer
     act_quant: ActLSQ | None
 
@@ -141,24 +141,6 @@ class _QConvNd(QuantizedLayer):
         return self._conv_forward(self._act(x), self.quantized_weight(), self.bias)
 
 
-def _conv_init(
-    cls: type,
-    self: nn.Module,
-    kwargs: dict[str, Any],
-    *,
-    w_bits: int,
-    per_channel: bool,
-    act_params: bool,
-) -> None:
-    super(cls, self).__init__(**kwargs)  # type: ignore[misc]
-    self._setup_quant(  # type: ignore[operator]
-        w_bits=w_bits,
-        per_channel=per_channel,
-        act_params=act_params,
-        in_channels=kwargs["in_channels"],
-    )
-
-
 class QConv1d(_QConvNd, nn.Conv1d):
     """``nn.Conv1d`` with an LSQ-quantized kernel (arguments as ``nn.Conv1d``, keyword-only).
 
@@ -176,8 +158,12 @@ class QConv1d(_QConvNd, nn.Conv1d):
     def __init__(
         self, *, w_bits: int = 4, per_channel: bool = True, act_params: bool = False, **kwargs: Any
     ) -> None:
-        _conv_init(
-            QConv1d, self, kwargs, w_bits=w_bits, per_channel=per_channel, act_params=act_params
+        super().__init__(**kwargs)
+        self._setup_quant(
+            w_bits=w_bits,
+            per_channel=per_channel,
+            act_params=act_params,
+            in_channels=kwargs["in_channels"],
         )
 
 
@@ -202,8 +188,12 @@ class QConv2d(_QConvNd, nn.Conv2d):
     def __init__(
         self, *, w_bits: int = 4, per_channel: bool = True, act_params: bool = False, **kwargs: Any
     ) -> None:
-        _conv_init(
-            QConv2d, self, kwargs, w_bits=w_bits, per_channel=per_channel, act_params=act_params
+        super().__init__(**kwargs)
+        self._setup_quant(
+            w_bits=w_bits,
+            per_channel=per_channel,
+            act_params=act_params,
+            in_channels=kwargs["in_channels"],
         )
 
 
@@ -223,6 +213,10 @@ class QConv3d(_QConvNd, nn.Conv3d):
     def __init__(
         self, *, w_bits: int = 4, per_channel: bool = True, act_params: bool = False, **kwargs: Any
     ) -> None:
-        _conv_init(
-            QConv3d, self, kwargs, w_bits=w_bits, per_channel=per_channel, act_params=act_params
+        super().__init__(**kwargs)
+        self._setup_quant(
+            w_bits=w_bits,
+            per_channel=per_channel,
+            act_params=act_params,
+            in_channels=kwargs["in_channels"],
         )

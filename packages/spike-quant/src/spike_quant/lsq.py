@@ -117,6 +117,8 @@ class LSQQuantizer(nn.Module):
         True
     """
 
+    init_state: torch.Tensor
+
     def __init__(
         self,
         *,

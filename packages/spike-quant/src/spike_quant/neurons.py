@@ -15,7 +15,7 @@ moves the ``1 / norm`` of the emitted value into the next layer's weights.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -182,7 +182,7 @@ def fold_norm_into(layer: nn.Module, norm: float) -> nn.Module:
     if quant is not None:
         quant.step.div_(norm)
         quant.init_state.fill_(1)  # keep the folded steps (no re-initialisation in training)
-        layer.weight.div_(norm)
+        cast(torch.Tensor, layer.weight).div_(norm)
         return layer
     weight = getattr(layer, "weight", None)
     if not isinstance(weight, torch.Tensor):

@@ -11,6 +11,8 @@ becomes a QSD-Transformer backbone. Layers that carry weights but have no quanti
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import torch
 from torch import nn
 
@@ -39,21 +41,24 @@ _NEURONS = {"ie_lif": IELIF, "multispike": MultiSpike}
 def _swap(module: nn.Module, *, bits: int, per_channel: bool, act_params: bool) -> nn.Module | None:
     if type(module) is not nn.Linear and type(module) not in _CONVS:
         return None
-    q = {"w_bits": bits, "per_channel": per_channel, "act_params": act_params}
-    dev, dtype = module.weight.device, module.weight.dtype  # type: ignore[union-attr]
-    new: nn.Module
+    q: dict[str, Any] = {"w_bits": bits, "per_channel": per_channel, "act_params": act_params}
+    weight = cast(torch.Tensor, module.weight)
+    bias = cast("torch.Tensor | None", module.bias)
+    dev, dtype = weight.device, weight.dtype
+    new: QuantizedLayer
     if type(module) is nn.Linear:
+        lin = cast(nn.Linear, module)
         new = QLinear(
-            in_features=module.in_features,
-            out_features=module.out_features,
-            bias=module.bias is not None,
+            in_features=lin.in_features,
+            out_features=lin.out_features,
+            bias=bias is not None,
             device=dev,
             dtype=dtype,
             **q,
         )
     elif type(module) in _CONVS:
-        m = module
-        if m.padding_mode != "zeros":  # type: ignore[attr-defined]
+        m = cast(nn.Conv1d | nn.Conv2d | nn.Conv3d, module)
+        if m.padding_mode != "zeros":
             raise TypeError(f"padding_mode={m.padding_mode!r} is not supported (only 'zeros')")
         new = _CONVS[type(m)](
             in_channels=m.in_channels,
@@ -63,7 +68,7 @@ def _swap(module: nn.Module, *, bits: int, per_channel: bool, act_params: bool) 
             padding=m.padding,
             dilation=m.dilation,
             groups=m.groups,
-            bias=m.bias is not None,
+            bias=bias is not None,
             device=dev,
             dtype=dtype,
             **q,
@@ -71,10 +76,11 @@ def _swap(module: nn.Module, *, bits: int, per_channel: bool, act_params: bool) 
     else:
         return None
     with torch.no_grad():
-        new.weight.copy_(module.weight)  # type: ignore[arg-type]
-        if module.bias is not None:  # type: ignore[union-attr]
-            new.bias.copy_(module.bias)  # type: ignore[union-attr,arg-type]
-        new.weight_quant.initialize(new.weight)  # type: ignore[union-attr,operator]
+        new.weight.copy_(weight)
+        new_bias = cast("torch.Tensor | None", new.bias)
+        if bias is not None and new_bias is not None:
+            new_bias.copy_(bias)
+        new.weight_quant.initialize(new.weight)
     new.train(module.training)
     return new
 
