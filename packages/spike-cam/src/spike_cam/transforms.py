@@ -240,8 +240,10 @@ def _last_at(
     return torch.where(ok, found % span, torch.full_like(t, -1))
 
 
-def denoise(ev: torch.Tensor, sensor_size: Sequence[int], dt_us: int) -> torch.Tensor:
-    """Background-activity filter: keep an event if one of its 8 neighbours fired within ``dt_us``.
+def denoise(
+    ev: torch.Tensor, sensor_size: Sequence[int], dt_us: int, *, connectivity: int = 8
+) -> torch.Tensor:
+    """Background-activity filter: keep an event if one of its neighbours fired within ``dt_us``.
 
     A neighbour's event counts when ``t_e - dt_us <= t_n <= t_e`` (events at the same time
     count, in either order).
@@ -250,12 +252,16 @@ def denoise(ev: torch.Tensor, sensor_size: Sequence[int], dt_us: int) -> torch.T
         ev: ``[N, 4]`` events, time-sorted.
         sensor_size: ``(W, H[, 2])``.
         dt_us: support window (µs).
+        connectivity: 8 (the full 3 x 3 neighbourhood) or 4 (left, right, up, down only, as
+            Tonic's ``Denoise``).
 
     Returns:
         The kept events, order preserved.
     """
     _check(ev)
     W, H = _size(sensor_size)
+    if connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
     if len(ev) == 0:
         return ev
     x, y, t = ev[:, X], ev[:, Y], ev[:, T]
@@ -263,7 +269,7 @@ def denoise(ev: torch.Tensor, sensor_size: Sequence[int], dt_us: int) -> torch.T
     keep = torch.zeros(len(ev), dtype=torch.bool, device=ev.device)
     for dx in (-1, 0, 1):
         for dy in (-1, 0, 1):
-            if dx == 0 and dy == 0:
+            if (dx == 0 and dy == 0) or (connectivity == 4 and dx != 0 and dy != 0):
                 continue
             nx, ny = x + dx, y + dy
             inside = (nx >= 0) & (nx < W) & (ny >= 0) & (ny < H)
