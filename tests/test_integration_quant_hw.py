@@ -88,7 +88,7 @@ def _hw_and_energy(net: nn.Sequential, x: torch.Tensor) -> tuple[dict, list]:
     exp = export_integer(net, input_scale=_SCALE)
     hw = run_integer_export(exp, x)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # LSQQuantizer rows (see the vision file)
+        warnings.simplefilter("ignore", UserWarning)
         report = estimate_energy(net, x.float() * _SCALE)
     syn = [r for r in report.layers if r.category == "synaptic"]
     return hw, syn

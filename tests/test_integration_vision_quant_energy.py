@@ -99,14 +99,6 @@ def _estimate(model: nn.Module, x: torch.Tensor) -> EnergyReport:
         return estimate_energy(model, x)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "spike-energy Counter._uncounted (counter.py) reports spike-quant's LSQQuantizer "
-        "(the `weight_quant` child holding the LSQ `step`) as an UNCOUNTED weight layer and warns, "
-        "although its parent QConv/QLinear's operation is counted"
-    ),
-)
 @pytest.mark.parametrize("arch", sorted(_BUILDERS))
 def test_integration_quantized_vision_model_has_no_uncounted_rows(arch: str) -> None:
     torch.manual_seed(0)
