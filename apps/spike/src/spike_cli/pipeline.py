@@ -272,7 +272,7 @@ def run_demo(
         stages.update(1)
 
         # 4. NIR export of the LIF network, and the read-back check.
-        chain = nn.Sequential(snn.features, snn.head)
+        chain = nn.Sequential(snn.get_submodule("features"), snn.get_submodule("head"))
         graph = spike_hw.to_nir(chain, input_shape=(64,))
         spike_hw.write_nir(graph, out / "lif_snn.nir")
         back = spike_hw.from_nir(graph)

@@ -13,7 +13,9 @@ import argparse
 import os
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 NAME = "convert"
 HELP = "Train or load a small ANN on embedded digits, convert it losslessly to a BIF SNN, compare."
@@ -178,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     xq = xte.to(dtype)
     with torch.no_grad():
         q_out = qann(xq)
-    snn = sc.convert_rnn(qann) if rnn else sc.convert_cnn(qann)
+    snn = sc.convert_rnn(cast(sc.QRNNClassifier, qann)) if rnn else sc.convert_cnn(qann)
     t1 = time.perf_counter()
     res = snn.run(xq)
     snn_s = time.perf_counter() - t1
@@ -194,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {'QANN (quantized, L=' + str(args.levels) + ')':<28} {q_acc:>13.2f}%")
     print(f"  {'SNN (BIF, converted)':<28} {s_acc:>13.2f}%")
     print(f"  max |QANN - SNN| output: {err:.3g}   quiet: {res.quiet}")
-    if rnn:
+    if isinstance(res, sc.RNNSimulationResult):
         per = res.steps_per_element
         print(
             f"  time steps: {res.steps} per sequence ({len(per)} elements x "
@@ -209,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         base = sc.rate_convert(ann, xtr[:512])
         cells = []
         for T in (8, 16, 32, 64):
-            acc = sc.accuracy(lambda b, T=T: base.run(b, T), xte, yte)
+            acc = sc.accuracy(partial(base.run, time_steps=T), xte, yte)
             cells.append(f"T={T}: {acc:.2f}%")
         print("  rate-coded baseline (99.9th percentile norm, IF): " + ", ".join(cells))
     return 0

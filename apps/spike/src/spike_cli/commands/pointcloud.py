@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     import spike_3d
-    from spike_core import create_model, model_entry
+    from spike_core import count_parameters, create_model, model_entry
 
     for name in ("epochs", "train_samples", "test_samples", "points", "batch_size", "threads"):
         if getattr(args, name) < 1:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     lr = args.lr if args.lr is not None else (2e-3 if args.optimizer == "adamw" else 0.1)
     wd = 0.01 if args.optimizer == "adamw" else 1e-3
     print(
-        f"{args.model}: {model.num_parameters():,} parameters, classes {', '.join(classes)}; "
+        f"{args.model}: {count_parameters(model):,} parameters, classes {', '.join(classes)}; "
         f"{args.train_samples} train / {args.test_samples} test shapes of {args.points} points"
     )
     print(f"{'epoch':>5} {'loss':>7} {'train acc':>9} {'test acc':>8} {'time s':>7}")
