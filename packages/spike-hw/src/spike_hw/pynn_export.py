@@ -307,21 +307,27 @@ def _synapse(sim: Any, spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown synapse type {spec['type']!r}")
 
 
-def build_pynn(net: PyNNNetwork, sim: Any) -> dict[str, Any]:
+def build_pynn(
+    net: PyNNNetwork, sim: Any, *, setup_kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Create the populations and projections of ``net`` with a PyNN backend ``sim``.
 
     Args:
         net: the description.
         sim: ``pyNN.nest``, ``pyNN.brian2``, ``pyNN.mock`` or a :class:`FakeSim`.
+        setup_kwargs: extra backend options for ``sim.setup`` (e.g.
+            ``{"spike_precision": "on_grid"}`` for ``pyNN.nest``).
 
     Returns:
         ``{"populations": label -> population, "projections": [projection, ...]}``.
     """
-    sim.setup(timestep=net.dt_ms, min_delay=net.dt_ms)
+    sim.setup(timestep=net.dt_ms, min_delay=net.dt_ms, **(setup_kwargs or {}))
     pops = {}
     for p in net.populations:
         cell = getattr(sim, p["cell"])(**p["params"])
         pop = sim.Population(p["size"], cell, label=p["label"])
+        if "v_rest" in p["params"] and hasattr(pop, "initialize"):
+            pop.initialize(v=p["params"]["v_rest"])  # PyNN's default initial v is -65 mV
         if p["record"]:
             pop.record(p["record"]) if hasattr(pop, "record") and not isinstance(
                 pop, dict
@@ -369,6 +375,8 @@ def nir_to_pynn_script(
         "pops = {}\n"
         "for p in NET['populations']:\n"
         "    pops[p['label']] = sim.Population(p['size'], getattr(sim, p['cell'])(**p['params']), label=p['label'])\n"
+        "    if 'v_rest' in p['params']:  # start at rest (PyNN's default initial v is -65 mV)\n"
+        "        pops[p['label']].initialize(v=p['params']['v_rest'])\n"
         "    if p['record']:\n"
         "        pops[p['label']].record(p['record'])\n"
         "for pr in NET['projections']:\n"
