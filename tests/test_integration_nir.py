@@ -94,3 +94,34 @@ def test_integration_fixed_point_acs_equal_energy_acs_for_linear_hidden_layer() 
     (rec,) = [r for r in report.layers if r.category == "synaptic"]
     assert rec.kind == "binary"
     assert rec.acs * x.shape[1] == pytest.approx(counters["head"]["acs"])
+
+
+def test_integration_registered_model_runs_in_snntorch_via_nir() -> None:
+    """spike-core model -> spike-hw NIR -> snnTorch ``import_from_nir``: same read-out."""
+    pytest.importorskip("snntorch")
+    from snntorch.import_nir import import_from_nir
+
+    model, x, shape = _mlp()
+    ref = _neuron_outputs(model, x)
+    assert int(ref["features.1"].sum()) > 0
+    theirs = import_from_nir(to_nir(model, input_shape=shape, dt=1e-4))
+    state, out = None, []
+    with torch.no_grad():
+        for t in range(x.shape[0]):  # snnTorch graphs are stepped one time step at a time
+            o, state = theirs(x[t], state)
+            out.append(o)
+    assert torch.allclose(torch.stack(out), ref[""], atol=1e-5)
+
+
+def test_integration_converted_bif_snn_has_no_nir_mapping_error_names_layer() -> None:
+    """spike-convert's BIF neuron is not a NIR primitive: the export fails clearly, up front."""
+    from spike_convert import convert_cnn, quantize_cnn
+    from spike_hw import UnsupportedNodeError
+
+    torch.manual_seed(0)
+    ann = torch.nn.Sequential(torch.nn.Linear(10, 12), torch.nn.ReLU(), torch.nn.Linear(12, 3))
+    qann = quantize_cnn(ann, levels=4, calibration=torch.rand(8, 10))
+    snn = convert_cnn(qann, unit_spikes=True)
+    with pytest.raises(UnsupportedNodeError, match=r"'1'.*BIF"):
+        to_nir(snn.net, input_shape=(10,))
+    assert issubclass(UnsupportedNodeError, ValueError)
