@@ -13,6 +13,7 @@ from spike_hw.modules import Integrator, Recurrent, Scale, SumPool2d
 from spike_hw.nir_export import neuron_to_nir, to_nir, write_nir
 from spike_hw.nir_import import NIRGraphModule, from_nir, read_nir
 from spike_hw.pynn_export import FakeSim, PyNNNetwork, build_pynn, nir_to_pynn, nir_to_pynn_script
+from spike_hw.pynn_run import run_pynn, simulate_pynn, spike_agreement
 from spike_hw.reference import FloatReference, NIRRun, simulate_nir
 
 __version__ = _version("spike-hw")
@@ -38,9 +39,12 @@ __all__ = [
     "nir_to_pynn_script",
     "read_nir",
     "run_integer_export",
+    "run_pynn",
     "schedule_graph",
     "simulate_fixed_point",
     "simulate_nir",
+    "simulate_pynn",
+    "spike_agreement",
     "to_nir",
     "write_nir",
 ]
