@@ -100,21 +100,30 @@ def time_windows(ev: torch.Tensor, window_us: int, step_us: int) -> list[torch.T
     return [slice_by_time(ev, s, s + window_us) for s in range(t0, tl + 1, step_us)]
 
 
-def _bins(ev: torch.Tensor, n_bins: int | None, bin_us: int | None) -> tuple[torch.Tensor, int]:
+def _bin_bounds(ev: torch.Tensor, n_bins: int | None, bin_us: int | None) -> tuple[list[int], int]:
+    """Start indices of the time bins of :func:`_bins` (plus the end), found by binary search."""
     if (n_bins is None) == (bin_us is None):
         raise ValueError("give exactly one of n_bins and bin_us")
-    t = ev[:, T]
-    t0 = int(t[0]) if len(t) else 0
+    t = ev[:, T].contiguous()
+    if len(t) == 0:
+        nb = 1 if bin_us is not None else int(n_bins or 1)
+        return [0] * (nb + 1), nb
+    t0, tl = int(t[0]), int(t[-1])
     if bin_us is not None:
         if bin_us < 1:
             raise ValueError(f"bin_us must be >= 1, got {bin_us}")
-        idx = (t - t0) // bin_us
-        return idx, int(idx[-1]) + 1 if len(idx) else 1
-    assert n_bins is not None
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-    span = int(t[-1]) - t0 + 1 if len(t) else 1
-    return ((t - t0) * n_bins // span).clamp(max=n_bins - 1), n_bins
+        nb = (tl - t0) // bin_us + 1
+        edges = t0 + torch.arange(nb + 1, device=t.device) * bin_us
+    else:
+        assert n_bins is not None
+        if n_bins < 1:
+            raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+        nb, span = n_bins, tl - t0 + 1
+        # first t with (t - t0) * nb // span >= b  <=>  t - t0 >= ceil(b * span / nb)
+        edges = t0 + (torch.arange(nb + 1, device=t.device) * span + nb - 1) // nb
+    bounds = torch.searchsorted(t, edges).tolist()
+    bounds[-1] = len(t)
+    return bounds, nb
 
 
 def to_frames(
@@ -147,11 +156,20 @@ def to_frames(
     W, H = _size(sensor_size)
     if mode not in ("count", "binary", "sum"):
         raise ValueError(f"mode must be 'count', 'binary' or 'sum', got {mode!r}")
-    b, nb = _bins(ev, n_bins, bin_us)
+    bounds, nb = _bin_bounds(ev, n_bins, bin_us)
     C = 1 if mode == "sum" else 2
-    ch = torch.zeros_like(b) if C == 1 else ev[:, P]
-    flat = ((b * C + ch) * H + ev[:, Y]) * W + ev[:, X]
-    out = torch.bincount(flat, minlength=nb * C * H * W).to(torch.float32)
+    # time-sorted events: bin b is the contiguous run bounds[b]:bounds[b + 1], so no per-event
+    # bin index is needed; one scatter-add per bin into its own frame
+    if C == 2:  # index (p * H + y) * W + x
+        flat = ev[:, X] + (ev[:, Y:] * torch.tensor([W, W * H], device=ev.device)).sum(1)
+    else:
+        flat = ev[:, X] + ev[:, Y] * W
+    out = torch.zeros(nb, C * H * W, dtype=torch.float32, device=ev.device)
+    ones = out.new_ones(1).expand(len(ev))
+    for b in range(nb):
+        lo, hi = bounds[b], bounds[b + 1]
+        if hi > lo:
+            out[b].scatter_add_(0, flat[lo:hi], ones[lo:hi])
     out = out.reshape(nb, C, H, W)
     return out.clamp_(max=1.0) if mode == "binary" else out
 
@@ -174,19 +192,33 @@ def voxel_grid(ev: torch.Tensor, sensor_size: Sequence[int], n_bins: int) -> tor
     W, H = _size(sensor_size)
     if n_bins < 1:
         raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-    out = torch.zeros(n_bins * H * W, dtype=torch.float32, device=ev.device)
+    out = torch.zeros(n_bins, H * W, dtype=torch.float32, device=ev.device)
     if len(ev) == 0:
         return out.reshape(n_bins, H, W)
-    t = ev[:, T].to(torch.float64)
-    span = float(t[-1] - t[0]) or 1.0
-    tn = (n_bins - 1) * (t - t[0]) / span
-    lo = tn.floor().long().clamp(0, n_bins - 1)
-    frac = (tn - lo).to(torch.float32)
+    t = ev[:, T].contiguous()
+    t0, tl = int(t[0]), int(t[-1])
+    span = (tl - t0) or 1
+    # float32 is exact for integer offsets below 2^24 µs (16.7 s); longer spans use float64
+    ftype = torch.float32 if span < 2**24 else torch.float64
+    tn = (t - t0).to(ftype) * ((n_bins - 1) / span)
     val = ev[:, P].to(torch.float32) * 2 - 1
-    pix = ev[:, Y] * W + ev[:, X]
-    out.index_add_(0, lo * H * W + pix, val * (1 - frac))
-    hi = (lo + 1).clamp(max=n_bins - 1)
-    out.index_add_(0, hi * H * W + pix, val * frac * (hi > lo))
+    pix = ev[:, X] + ev[:, Y] * W
+    # time-sorted: the events whose lower bin is b form one run; lower bin b <=> tn >= b
+    # <=> t - t0 >= ceil(b * span / (n_bins - 1))
+    if n_bins > 1:
+        b = torch.arange(n_bins + 1, device=t.device)
+        bounds = torch.searchsorted(t, t0 + (b * span + n_bins - 2) // (n_bins - 1)).tolist()
+    else:
+        bounds = [0, len(t)]
+    bounds[-1] = len(t)
+    for b in range(n_bins):
+        lo, hi = bounds[b], bounds[b + 1]
+        if hi <= lo:
+            continue
+        hi_part = val[lo:hi] * (tn[lo:hi] - b).to(torch.float32)
+        out[b].index_add_(0, pix[lo:hi], val[lo:hi] - hi_part)
+        if b + 1 < n_bins:
+            out[b + 1].index_add_(0, pix[lo:hi], hi_part)
     return out.reshape(n_bins, H, W)
 
 
