@@ -5,11 +5,13 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 nir = pytest.importorskip("nir")
 
 from spike_hw.pynn_export import PyNNNetwork, nir_to_pynn  # noqa: E402
 from spike_hw.pynn_run import run_pynn, simulate_pynn, spike_agreement  # noqa: E402
+from spike_hw.reference import simulate_nir  # noqa: E402
 
 DT = 0.1  # ms
 
@@ -174,3 +176,31 @@ def test_nest_spike_agreement(name: str, make: object) -> None:
     assert within["n_reference"] > 50  # the network is active
     assert within["fraction"] >= 0.95
     assert within["count_correlation"] >= 0.99
+
+
+def test_nir_reference_vs_pynn_semantics() -> None:
+    # The same NIR graph on spike-hw's NIR reference (scheme="exact") and as its PyNN export on
+    # simulate_pynn. The semantics differ (NIR: Euler synapse, input acts in the same step, strict
+    # threshold, no refractory step or delay; PyNN: exact synapse, one-dt delay and refractory
+    # step), so spike times differ; with current_scale = dt / tau_syn (a NIR input spike moves I
+    # by w dt / tau_syn) the firing rates agree, with the default current_scale = 1 they do not.
+    rng = np.random.default_rng(0)
+    steps, n_in, n, tau_syn = 2000, 5, 6, 5e-3
+    g = nir.NIRGraph.from_list(
+        nir.Affine(weight=rng.normal(0.15, 0.4, (n, n_in)) * 50, bias=np.zeros(n)), _cuba(n)
+    )
+    x = (rng.random((steps, 1, n_in)) < 100.0 * DT * 1e-3).astype(np.float64)
+    z = simulate_nir(g, torch.tensor(x), dt=DT * 1e-3, scheme="exact")["spikes"]["cubalif"]
+    nir_trains = {"cubalif": [(np.nonzero(z[:, 0, j].numpy())[0] + 1) * DT for j in range(n)]}
+    inputs = {"input": [np.round((np.nonzero(x[:, 0, i])[0] + 1) * DT, 6).tolist() for i in range(n_in)]}  # fmt: skip
+    figures = {}
+    for scale in (1.0, DT * 1e-3 / tau_syn):
+        net = nir_to_pynn(g, dt=DT * 1e-3, current_scale=scale)
+        ours = simulate_pynn(net, inputs, steps * DT + DT)
+        ours = {"cubalif": [t - DT for t in ours["cubalif"]]}  # remove the projection delay
+        figures[scale] = spike_agreement(nir_trains, ours, tolerance=DT)
+    matched = figures[DT * 1e-3 / tau_syn]
+    print(f"\nNIR reference vs PyNN semantics: {figures}")
+    assert abs(matched["n_other"] - matched["n_reference"]) <= 0.1 * matched["n_reference"]
+    assert matched["count_correlation"] > 0.99
+    assert figures[1.0]["n_other"] > 5 * figures[1.0]["n_reference"]  # default scale: far off
