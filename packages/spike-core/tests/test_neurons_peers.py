@@ -121,3 +121,18 @@ def test_lif_equals_snntorch_leaky(reset: str, mechanism: str) -> None:
     assert a[0].sum() > 0
     for u, v in zip(a, b, strict=True):
         torch.testing.assert_close(v, u, atol=1e-6, rtol=1e-6)
+
+
+def test_spikingjelly_carries_state_across_calls_spike_core_does_not() -> None:
+    """The measured fact behind 'no global reset': a second call on the same input."""
+    from spikingjelly.activation_based import functional as sj_functional
+
+    x = torch.rand(T, B, N) * 2.0
+    sj = sj_neuron.LIFNode(tau=2.0, step_mode="m", backend="torch")
+    first, second = sj(x), sj(x)
+    assert not torch.equal(first, second)  # state leaked from the first call
+    sj_functional.reset_net(sj)
+    assert torch.equal(sj(x), first)  # equal again only after the global reset
+    ours = LIF(tau_mem=2.0, surrogate="sigmoid")
+    assert torch.equal(ours(x), ours(x))
+    torch.testing.assert_close(ours(x), first)
