@@ -107,7 +107,12 @@ def build(session: nox.Session) -> None:
         session.run(
             "uv", "pip", "install", "--quiet", "--python", py, "--find-links", str(dist), str(wheel)
         )
-        session.run(py, "-c", f"import {module}; print({module}.__name__, {module}.__version__)", external=True)
+        session.run(
+            py,
+            "-c",
+            f"import {module}; print({module}.__name__, {module}.__version__)",
+            external=True,
+        )
 
 
 @nox.session
