@@ -6,6 +6,14 @@ Tensors are time-major ``[T, B, ...]``.
 
 from importlib.metadata import version as _version
 
+from spike_hw.cam import (
+    CAMConfig,
+    CAMOperation,
+    CAMSimulator,
+    cam_to_pynn,
+    decode_output,
+    operations_to_spikes,
+)
 from spike_hw.errors import UnsupportedNodeError
 from spike_hw.fixed_point import FixedPointSimulator, run_integer_export, simulate_fixed_point
 from spike_hw.graph import Schedule, schedule_graph
@@ -19,6 +27,9 @@ from spike_hw.reference import FloatReference, NIRRun, simulate_nir
 __version__ = _version("spike-hw")
 
 __all__ = [
+    "CAMConfig",
+    "CAMOperation",
+    "CAMSimulator",
     "FakeSim",
     "FixedPointSimulator",
     "FloatReference",
@@ -33,10 +44,13 @@ __all__ = [
     "UnsupportedNodeError",
     "__version__",
     "build_pynn",
+    "cam_to_pynn",
+    "decode_output",
     "from_nir",
     "neuron_to_nir",
     "nir_to_pynn",
     "nir_to_pynn_script",
+    "operations_to_spikes",
     "read_nir",
     "run_integer_export",
     "run_pynn",

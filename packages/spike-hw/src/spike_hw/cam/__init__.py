@@ -1,0 +1,37 @@
+"""Hippocampal CA3 content-addressable memory (spec §4): network, simulation, PyNN description.
+
+Time-major rasters ``[T, neurons]`` at ``dt = 1`` ms; float64 by default.
+"""
+
+from spike_hw.cam._network import CAMConfig, Population, Projection, build_cam_network
+from spike_hw.cam._protocol import (
+    CAMOperation,
+    decode_output,
+    flag_map_protocol,
+    functional_protocol,
+    learn,
+    operations_to_spikes,
+    recall_content,
+    recall_cue,
+    stress_protocol,
+)
+from spike_hw.cam._pynn import cam_to_pynn
+from spike_hw.cam._simulator import CAMSimulator
+
+__all__ = [
+    "CAMConfig",
+    "CAMOperation",
+    "CAMSimulator",
+    "Population",
+    "Projection",
+    "build_cam_network",
+    "cam_to_pynn",
+    "decode_output",
+    "flag_map_protocol",
+    "functional_protocol",
+    "learn",
+    "operations_to_spikes",
+    "recall_content",
+    "recall_cue",
+    "stress_protocol",
+]
