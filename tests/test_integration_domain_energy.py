@@ -16,10 +16,9 @@ import spike_core
 from spike_energy import estimate_energy
 
 _SPIKMAMBA_BUG = (
-    "spike-energy flags SpikMamba as UNCOUNTED: the root module (own parameters cls_token, "
-    "pos_embed, time_embed: additive embeddings, zero synaptic ops) and "
-    "spike_cam._mamba._Direction (A_log, D: the selective scan's elementwise recurrence, "
-    "invisible to the torch-function counter)"
+    "spike-energy Counter._uncounted (counter.py) flags the SpikMamba root module as UNCOUNTED "
+    "because it holds cls_token [1,1,D], pos_embed [1,N+1,D] and time_embed [1,F,D]: additive "
+    "embeddings (zero synaptic ops), which the scalar/per-channel exemption does not cover"
 )
 
 _CASES = {
