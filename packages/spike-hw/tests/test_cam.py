@@ -18,6 +18,7 @@ from spike_hw.cam import (
     operations_to_spikes,
     recall_content,
     recall_cue,
+    run_experiment,
     stress_protocol,
 )
 
@@ -261,3 +262,13 @@ def test_errors() -> None:
         operations_to_spikes([learn(4, 0, (1,))], cue_size=5, content_size=10, steps=5)
     with pytest.raises(TypeError, match="dtype"):
         CAMSimulator(dtype=torch.int32)
+
+
+def test_run_experiment_reports_each_recall() -> None:
+    rows = run_experiment("functional")
+    assert [r["t"] for r in rows] == [30, 40, 50, 70, 80]
+    assert all(r["ok"] for r in rows)
+    plain = run_experiment("functional", CAMConfig(stdp_window=math.inf))
+    assert sum(r["ok"] for r in plain) == 1  # the plain pair rule misses the spec's outputs
+    with pytest.raises(ValueError, match="experiment"):
+        run_experiment("nope")

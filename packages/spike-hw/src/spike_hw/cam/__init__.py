@@ -3,6 +3,7 @@
 Time-major rasters ``[T, neurons]`` at ``dt = 1`` ms; float64 by default.
 """
 
+from spike_hw.cam._experiments import EXPERIMENTS, run_experiment
 from spike_hw.cam._network import CAMConfig, Population, Projection, build_cam_network
 from spike_hw.cam._protocol import (
     CAMOperation,
@@ -19,6 +20,7 @@ from spike_hw.cam._pynn import cam_to_pynn
 from spike_hw.cam._simulator import CAMSimulator
 
 __all__ = [
+    "EXPERIMENTS",
     "CAMConfig",
     "CAMOperation",
     "CAMSimulator",
@@ -33,5 +35,6 @@ __all__ = [
     "operations_to_spikes",
     "recall_content",
     "recall_cue",
+    "run_experiment",
     "stress_protocol",
 ]
