@@ -74,7 +74,7 @@ def random_sparse_input(
         occ[b, c[:, 0], c[:, 1], c[:, 2]] = True
     coords = occ.nonzero()
     feats = torch.randn(1, coords.shape[0], channels, generator=g).expand(time_steps, -1, -1)
-    x = SparseVoxelTensor(feats.contiguous(), coords, (extent,) * 3, batch_size)  # type: ignore[arg-type]
+    x = SparseVoxelTensor(feats.contiguous(), coords, (extent,) * 3, batch_size)
     if device is not None:
         x = SparseVoxelTensor(
             x.features.to(device), x.coords.to(device), x.spatial_shape, batch_size

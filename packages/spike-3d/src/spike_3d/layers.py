@@ -103,7 +103,7 @@ class SparseIntLIF(nn.Module):
         f = _check(x).features
         if f.shape[1] == 0:
             return x
-        return x.replace_features(self.neuron(f))  # type: ignore[arg-type]
+        return x.replace_features(self.neuron(f))
 
 
 class SparseLinear(nn.Module):

@@ -209,7 +209,7 @@ def _validate(
                 f"coords must lie in [0, {limits}) per column (batch, x, y, z); "
                 f"got min {lo.tolist()}, max {hi.tolist()}"
             )
-        keys = coordinate_keys(coords, shape)  # type: ignore[arg-type]
+        keys = coordinate_keys(coords, shape)
         if torch.unique(keys).numel() != keys.numel():
             raise ValueError("coords must be unique (one row per active site)")
     if not bool(torch.isfinite(features).all()):

@@ -80,7 +80,7 @@ def _run(
     module: nn.Module, x_seq: torch.Tensor, until_quiet: bool, t_max: int | None
 ) -> torch.Tensor:
     if isinstance(module, BIF):
-        return module(x_seq, until_quiet=until_quiet, t_max=t_max)  # type: ignore[return-value]
+        return module(x_seq, until_quiet=until_quiet, t_max=t_max)
     if isinstance(module, SpikingSequential | SpikingResidual):
         return module(x_seq, until_quiet=until_quiet, t_max=t_max)
     return module(x_seq)

@@ -366,7 +366,7 @@ class SpikeGPT(SpikingModel):
             Logits (and the state when asked).
         """
         if return_state:
-            feats, st = self.forward_features(idx, state, return_state=True)  # type: ignore[misc]
+            feats, st = self.forward_features(idx, state, return_state=True)
             return self.head(feats), st
         return self.head(self.forward_features(idx, state))
 

@@ -123,7 +123,7 @@ class YOLOv8(nn.Module):
         taps = tuple(ch[i] for i in self.levels)
         if c.neck == "bifpn-p2":
             n = max(round(3 * self.backbone.depth), 1)
-            self.neck: nn.Module = BiFPN(in_channels=ch, n=n)  # type: ignore[arg-type]
+            self.neck: nn.Module = BiFPN(in_channels=ch, n=n)
         else:
             self.neck = PANNeck(channels=taps, depth=self.backbone.depth)
         strides = tuple(4 * 2**i for i in self.levels)

@@ -104,4 +104,4 @@ class QSDTransformer(MetaSpikeFormer):
         """Replace the head with a fresh quantized linear layer."""
         super().reset_classifier(num_outputs)
         c = self.qsd_config
-        self.head = quantize(self.head, bits=c.w_bits, act_params=c.act_params)  # type: ignore[assignment]
+        self.head = quantize(self.head, bits=c.w_bits, act_params=c.act_params)

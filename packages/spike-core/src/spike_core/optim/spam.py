@@ -190,7 +190,7 @@ class SPAM(torch.optim.Optimizer):
     @property
     def _counters(self) -> dict[Any, Any]:
         """The optimiser state, where ``total_step`` and ``current_step`` live under string keys."""
-        return self.state  # type: ignore[return-value]
+        return self.state
 
     # ----------------------------------------------------------------------------- masks
     def _init_masks(self, group: dict[str, Any], generator: torch.Generator | None) -> None:
