@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
+from typing import Any
 
+import numpy as np
 import torch
 
-__all__ = ["InputStats", "input_stats", "syops_spike_rate"]
+__all__ = ["InputStats", "input_stats", "one_thread", "spike_sum", "syops_spike_rate"]
 
 BINARY = "binary"
 INTEGER = "integer"
@@ -40,17 +44,117 @@ class InputStats:
 
 def exact_sum(x: torch.Tensor) -> float:
     """Sum of ``x`` (float32 accumulation while exact for integer values, else float64)."""
-    if x.is_floating_point() and x.numel() < 2**24:
-        return float(x.sum())
-    return float(x.sum(dtype=torch.float64))
+    with _with_caller_threads():
+        if x.is_floating_point() and x.numel() < 2**24:
+            return float(x.sum())
+        return float(x.sum(dtype=torch.float64))
+
+
+_caller_threads: list[int] = []  # thread counts that one_thread() replaced, innermost last
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch CPU ops on the calling thread only, restoring the thread count afterwards.
+
+    The counter's reductions are small or memory-bound; on a loaded CPU a multi-threaded torch
+    op spends most of its time waiting for its worker threads to be scheduled (milliseconds per
+    op), so counting work runs single-threaded. Exact results (integer counts, min/max) do not
+    depend on the thread count; float sums of real values do in their last bits, so those run
+    with the caller's thread count (:func:`_with_caller_threads`), as without this context.
+    """
+    n = torch.get_num_threads()
+    if n == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    _caller_threads.append(n)
+    try:
+        yield
+    finally:
+        _caller_threads.pop()
+        torch.set_num_threads(n)
+
+
+@contextlib.contextmanager
+def _with_caller_threads() -> Iterator[None]:
+    """Undo :func:`one_thread` for an order-dependent float reduction."""
+    if not _caller_threads:
+        yield
+        return
+    torch.set_num_threads(_caller_threads[-1])
+    try:
+        yield
+    finally:
+        torch.set_num_threads(1)
+
+
+_SCAN_DTYPES = (torch.float32, torch.float64)
+_scan_module: Any = None  # the numba scans once imported; False when numba is unavailable
+
+
+def _scans() -> Any:
+    """The numba scans of :mod:`spike_energy._scan`, or ``None`` without numba."""
+    global _scan_module  # noqa: PLW0603
+    if _scan_module is None:
+        try:
+            from spike_energy import _scan
+        except ImportError:
+            _scan_module = False
+        else:
+            _scan_module = _scan
+    return _scan_module or None
+
+
+def _scannable(x: torch.Tensor) -> np.ndarray | None:
+    """``x`` as a flat numpy array when the single-pass scans apply (CPU float tensors).
+
+    The statistics do not depend on the element order, so a permuted tensor (a transposed or
+    head-split activation) is read in its memory order without a copy; only a tensor with gaps
+    or overlaps (a strided slice, an expanded view) is copied, on this thread.
+    """
+    if x.device.type != "cpu" or x.dtype not in _SCAN_DTYPES or x.is_neg() or _scans() is None:
+        return None
+    x = x.detach()
+    if not x.is_contiguous():
+        order = sorted(range(x.dim()), key=x.stride, reverse=True)
+        x = x.permute(order)
+    return x.numpy().reshape(-1)
+
+
+@torch.no_grad()
+def spike_sum(x: torch.Tensor) -> float:
+    """Exact sum of a neuron output: one scan when it is binary, else :func:`exact_sum`.
+
+    Args:
+        x: any tensor (a neuron's output spikes).
+
+    Returns:
+        The sum of ``x``, identical to :func:`exact_sum`.
+    """
+    a = _scannable(x) if x.numel() else None
+    if a is not None:
+        ones, nonzero = _scans().count_binary(a)
+        if ones == nonzero:
+            return float(ones)
+    return exact_sum(x)
+
+
+def _dot_self(flat: torch.Tensor) -> float:
+    """``sum(x^2)`` of a flat tensor (float: with the caller's thread count)."""
+    with _with_caller_threads():
+        return float(torch.dot(flat, flat))
 
 
 @torch.no_grad()
 def input_stats(x: torch.Tensor) -> InputStats:
     """Classify ``x`` and measure its rate, in as few passes over ``x`` as possible.
 
-    Binary spike tensors (the common case) take three fast reductions: min/max, sum and
-    sum of squares.
+    On CPU float32/float64 tensors with numba installed, a binary input takes one
+    single-threaded pass (counting ones and non-zeros) and other inputs one more pass for
+    min/max, non-zeros and integrality, plus at most two torch sums. Elsewhere binary spike
+    tensors take three torch reductions: min/max, sum and sum of squares. Both paths give
+    identical statistics.
 
     Args:
         x: any tensor (a layer input).
@@ -62,6 +166,43 @@ def input_stats(x: torch.Tensor) -> InputStats:
     if numel == 0:
         return InputStats(BINARY, 0.0, 0, 0, 0.0)
     x = x.detach()
+    a = _scannable(x)
+    if a is not None:
+        st = _scanned_stats(x, a)
+        if st is not None:
+            return st
+    return _torch_stats(x)
+
+
+def _scanned_stats(x: torch.Tensor, a: np.ndarray) -> InputStats | None:
+    """:func:`input_stats` from the numba scans (``None``: NaN inside, use the torch path)."""
+    scans = _scans()
+    numel = x.numel()
+    ones, nonzero = scans.count_binary(a)
+    if ones == nonzero:
+        return InputStats(BINARY, float(ones), int(ones), numel, 1.0 if ones else 0.0)
+    mn, mx, nonzero, nonint, nans = scans.scan_values(a)
+    if nans:
+        return None
+    mn, mx, nonzero = float(mn), float(mx), int(nonzero)
+    if mn >= 0 and mx <= 1:
+        # the torch path's tests, so that a borderline tensor gets the same verdict
+        total = exact_sum(x)
+        if numel < 2**24:
+            flat = x.reshape(-1)
+            if _dot_self(flat) == total:
+                return InputStats(BINARY, total, round(total), numel, mx)
+        elif total == nonzero:
+            return InputStats(BINARY, total, nonzero, numel, mx)
+        return InputStats(REAL, total, nonzero, numel, mx)
+    abs_sum = exact_sum(x.abs()) if mn < 0 else exact_sum(x)
+    kind = INTEGER if nonint == 0 else REAL
+    return InputStats(kind, abs_sum, nonzero, numel, max(abs(mn), abs(mx)))
+
+
+def _torch_stats(x: torch.Tensor) -> InputStats:
+    """:func:`input_stats` with torch reductions (any device and dtype)."""
+    numel = x.numel()
     if x.is_complex():
         x = x.abs()
     mn, mx = (float(v) for v in torch.aminmax(x))
@@ -70,7 +211,7 @@ def input_stats(x: torch.Tensor) -> InputStats:
         # in [0, 1], x^2 <= x with equality only at 0 and 1: binary iff sum(x^2) == sum(x)
         if x.is_floating_point() and numel < 2**24:
             flat = x.reshape(-1)
-            if float(torch.dot(flat, flat)) == total:
+            if _dot_self(flat) == total:
                 return InputStats(BINARY, total, round(total), numel, mx)
             nonzero = int(torch.count_nonzero(x))
         else:

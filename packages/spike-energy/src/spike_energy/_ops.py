@@ -66,22 +66,44 @@ def _pair(
     a: torch.Tensor,
     b: torch.Tensor,
     dense: float,
-    exact: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    total: Callable[[torch.Tensor, torch.Tensor, int], float],
 ) -> OpCount:
     """Count a product of two activations (attention): AC when one operand is spikes.
 
-    With both operands spiking, the exact number of non-zero products (``sum(|a| @ |b|)``) is the
-    AC count; with one spiking operand, ``dense * rate`` of that operand.
+    With both operands spiking, the exact number of non-zero products (``sum(|a| @ |b|)``, from
+    ``total(|a|, |b|, bound)``, ``bound`` bounding ``|a|`` and ``|b|``) is the AC count; with one spiking operand, ``dense * rate`` of that
+    operand.
     """
     sa, sb = input_stats(a), input_stats(b)
     if sa.kind == REAL and sb.kind == REAL:
         return OpCount(label, sa, dense, 0.0, dense, module_op=False)
     if REAL not in (sa.kind, sb.kind):
         with torch.no_grad():
-            acs = float(exact(a.abs(), b.abs()).sum(dtype=torch.float64))
+            # binary operands are already non-negative: no |.| copy
+            ta = a if sa.kind == BINARY else a.abs()
+            tb = b if sb.kind == BINARY else b.abs()
+            acs = total(ta, tb, max(sa.max_abs, sb.max_abs))
         return OpCount(label, sa, dense, acs, 0.0, module_op=False)
     st = sa if sa.kind != REAL else sb
     return OpCount(label, st, dense, dense * st.rate, 0.0, module_op=False)
+
+
+def matmul_total(a: torch.Tensor, b: torch.Tensor, bound: float = math.inf) -> float:
+    """``sum(a @ b)`` without the product: ``sum_k (sum_i a_ik) (sum_j b_kj)`` per batch.
+
+    For the integer-valued operands it is used on the result is exact (equal to summing the
+    product in float64): the row and column sums stay in the operands' float dtype while
+    ``bound`` (a bound on ``|a|`` and ``|b|``) proves them exact there, else they are float64.
+    Batch dimensions broadcast as in ``torch.matmul``; a 1-D ``a`` is a row, a 1-D ``b`` a
+    column.
+    """
+    n = (a.shape[-2] if a.dim() > 1 else 1) + (b.shape[-1] if b.dim() > 1 else 1)
+    dtype = torch.float64
+    if a.dtype == b.dtype and a.is_floating_point() and n * bound < 2 / torch.finfo(a.dtype).eps:
+        dtype = a.dtype
+    ca = a.to(dtype) if a.dim() == 1 else a.sum(-2, dtype=dtype)
+    rb = b.to(dtype) if b.dim() == 1 else b.sum(-1, dtype=dtype)
+    return float((ca.to(torch.float64) * rb.to(torch.float64)).sum())
 
 
 def _neurobench(
@@ -156,7 +178,7 @@ def count_op(
         if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
             return []
         dense = float(out.numel() * a.shape[-1])
-        return [_pair("matmul", a, b, dense, torch.matmul)]
+        return [_pair("matmul", a, b, dense, matmul_total)]
     if name == "einsum":
         return _einsum(args)
     if name == "scaled_dot_product_attention":
@@ -175,8 +197,16 @@ def _einsum(args: tuple[Any, ...]) -> list[OpCount]:
         for letter, n in zip(letters, t.shape, strict=True):
             sizes[letter] = max(sizes.get(letter, 1), int(n))
     dense = float(math.prod(sizes.values()))
+    # the whole contraction to a scalar: einsum sums each operand's private indices first
+    full = ",".join(lhs) + "->"
     return [
-        _pair("einsum", ops[0], ops[1], dense, lambda a, b: torch.einsum(eq, a, b)),
+        _pair(
+            "einsum",
+            ops[0],
+            ops[1],
+            dense,
+            lambda a, b, _bound: float(torch.einsum(full, a.double(), b.double())),
+        ),
     ]
 
 
@@ -185,7 +215,13 @@ def _sdpa(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[OpCount]:
     batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     L, S, E, Ev = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
     nb = math.prod(batch)
-    qk = _pair("qk", q, k, float(nb * L * S * E), lambda a, b: a @ b.transpose(-2, -1))
+    qk = _pair(
+        "qk",
+        q,
+        k,
+        float(nb * L * S * E),
+        lambda a, b, bound: matmul_total(a, b.transpose(-2, -1), bound),
+    )
     sv = input_stats(v)
     dense_av = float(nb * L * S * Ev)
     # the attention matrix is real (softmax), so A @ V is an AC product only for spiking V

@@ -30,7 +30,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from spike_core import MultiStepNeuron, SeqToBatch, SingleStepNeuron, SpikingModel
-from spike_energy._classify import REAL, exact_sum, input_stats
+from spike_energy._classify import REAL, input_stats, one_thread, spike_sum
 from spike_energy._ops import SYNAPTIC_OPS, count_op
 from spike_energy._syops import syops_rule
 from spike_energy.matmul import SpikeMatmul
@@ -316,15 +316,17 @@ class Counter:
                 self._mode.__exit__(None, None, None)
                 self._mode = None
             if self.mode != "syops" and _is_sparse_conv(module):
-                self._sparse(name, module, args)
+                with one_thread():
+                    self._sparse(name, module, args)
                 return
             x = _first_tensor(args)
             if x is None:
                 return
-            if self.mode == "syops":
-                self._syops_module(name, module, x, out)
-            else:
-                self._module(name, module, x, out)
+            with one_thread():
+                if self.mode == "syops":
+                    self._syops_module(name, module, x, out)
+                else:
+                    self._module(name, module, x, out)
 
         return hook
 
@@ -337,7 +339,7 @@ class Counter:
             if "neuron" in self.include:
                 acc.acs += x.numel()
             if s is not None:
-                acc.spikes_out += exact_sum(s.detach())
+                acc.spikes_out += spike_sum(s)
                 acc.out_numel += s.numel()
             return
         if isinstance(module, _NORMS):
@@ -420,7 +422,8 @@ class Counter:
             return
         frame = self._stack[-1]
         owner, module = frame[0], frame[1]
-        counts = count_op(op, func, args, kwargs, out, self.mode)
+        with one_thread():
+            counts = count_op(op, func, args, kwargs, out, self.mode)
         for c in counts:
             weight_leaf = bool(module._parameters) and not module._modules
             if weight_leaf or (
