@@ -121,6 +121,7 @@ class Projection:
         receptor: ``"excitatory"`` or ``"inhibitory"``.
         connector: the PyNN connector the spec names.
         plastic: whether the weights follow STDP.
+        extra: per-projection simulation state (STDP spike times).
     """
 
     pre: str

@@ -27,7 +27,9 @@ class CAMSimulator:
     at step ``t`` (previous pre spike at ``t0``), every post spike ``p`` with
     ``t0 < p + D <= t`` potentiates by ``A+ w_max exp(-(p + D - t0)/tau+)``, then the latest post
     spike with ``p + D <= t`` depresses by ``A- w_max exp(-(t - p - D)/tau-)`` (``D`` =
-    ``stdp_post_delay``), and the updated weight is transmitted. :meth:`flush_stdp` applies the
+    ``stdp_post_delay``), and the updated weight is transmitted. Pairs more than
+    ``stdp_window`` ms apart are ignored (default 1 ms: a tuning choice that makes the §4.6
+    experiments work; ``math.inf`` gives the plain rule). :meth:`flush_stdp` applies the
     pending potentiation (for reading weights).
 
     The state (membranes, currents, delay buffers, weights, STDP history) persists across
