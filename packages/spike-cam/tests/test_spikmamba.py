@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import spike_core
-from spike_cam._mamba import BiMamba, selective_scan
+from spike_cam._mamba import BiMamba, selective_scan, selective_scan_parallel
 from spike_cam.spikmamba import PatchEmbed, SpikMamba, SpikMambaConfig, linear_attention
 from spike_core.testing import check_model
 
@@ -96,3 +96,27 @@ def test_check15_full_model_forward_cpu() -> None:
         out = m(torch.rand(1, 3, 8, 128, 128))
     assert out.shape == (1, 11)
     assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("L", [1, 2, 5, 37, 64])
+def test_parallel_scan_matches_reference_loop(L: int) -> None:
+    g = torch.Generator().manual_seed(1)
+    Bt, E, N = 2, 6, 8
+    u = torch.randn(Bt, L, E, generator=g)
+    delta = torch.nn.functional.softplus(torch.randn(Bt, L, E, generator=g))
+    A = -torch.exp(torch.randn(E, N, generator=g)) * 4
+    B = torch.randn(Bt, L, N, generator=g)
+    C = torch.randn(Bt, L, N, generator=g)
+    D = torch.randn(E, generator=g)
+    ref = selective_scan(u, delta, A, B, C, D)
+    got = selective_scan_parallel(u, delta, A, B, C, D)
+    assert torch.allclose(got, ref, atol=1e-5, rtol=1e-5)
+    # gradients agree too (float64, so rounding does not blur the comparison)
+    args = [a.double() for a in (u, A, B, C, D)]
+    d1 = delta.double().requires_grad_()
+    d2 = delta.double().requires_grad_()
+    selective_scan(args[0], d1, *args[1:]).square().sum().backward()
+    selective_scan_parallel(args[0], d2, *args[1:]).square().sum().backward()
+    assert d2.grad is not None
+    assert d1.grad is not None
+    assert torch.allclose(d2.grad, d1.grad, atol=1e-8, rtol=1e-8)

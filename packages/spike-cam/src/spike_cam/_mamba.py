@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["BiMamba", "RMSNorm", "selective_scan"]
+__all__ = ["BiMamba", "RMSNorm", "selective_scan", "selective_scan_parallel"]
 
 
 def selective_scan(
@@ -48,6 +48,45 @@ def selective_scan(
     return y + u * D if D is not None else y
 
 
+def selective_scan_parallel(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The selective scan of :func:`selective_scan` as a parallel (Hillis-Steele) prefix scan.
+
+    The recurrence ``h_t = a_t h_{t-1} + b_t`` (``a_t = exp(delta_t A)``, ``b_t = delta_t B_t
+    u_t``) is a prefix scan under the associative ``(a, b) o (a', b') = (a a', a' b + b')``;
+    ``ceil(log2 L)`` whole-tensor steps replace the ``L`` Python steps. Only products of
+    numbers in ``(0, 1]`` are formed, so it is as stable as the loop.
+
+    Args:
+        u: inputs ``[Bt, L, E]``.
+        delta: step sizes ``[Bt, L, E]`` (positive).
+        A: state matrix ``[E, N]`` (negative for stability).
+        B: input projections ``[Bt, L, N]``.
+        C: output projections ``[Bt, L, N]``.
+        D: skip ``[E]`` or ``None``.
+
+    Returns:
+        ``[Bt, L, E]``, equal to :func:`selective_scan` up to rounding.
+    """
+    a = torch.exp(delta.unsqueeze(-1) * A)  # [Bt, L, E, N]
+    b = delta.unsqueeze(-1) * B.unsqueeze(2) * u.unsqueeze(-1)
+    step, L = 1, u.shape[1]
+    while step < L:
+        # shift by `step` along L, padding with the identity element (a = 1, b = 0)
+        b = b + a * F.pad(b[:, :-step], (0, 0, 0, 0, step, 0))
+        if 2 * step < L:  # the decays are only needed for further steps
+            a = a * F.pad(a[:, :-step], (0, 0, 0, 0, step, 0), value=1.0)
+        step *= 2
+    y = (b * C.unsqueeze(2)).sum(-1)
+    return y + u * D if D is not None else y
+
+
 class RMSNorm(nn.Module):
     """Root-mean-square norm ``x / rms(x) * weight`` over the last axis."""
 
@@ -79,7 +118,7 @@ class _Direction(nn.Module):
         xc = F.silu(self.conv(x.transpose(1, 2))[..., :L].transpose(1, 2))  # causal depthwise conv
         dt, Bm, Cm = self.x_proj(xc).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         delta = F.softplus(self.dt_proj(dt))
-        return selective_scan(xc, delta, -torch.exp(self.A_log), Bm, Cm, self.D)
+        return selective_scan_parallel(xc, delta, -torch.exp(self.A_log), Bm, Cm, self.D)
 
 
 class BiMamba(nn.Module):
