@@ -7,7 +7,7 @@ Two mid-sized spiking models at CIFAR size (input ``[T, B, 3, 32, 32]``, eval mo
 * ``spikformer``: a Spikformer-like net: a conv-BN-LIF stem (3-64-128 channels, two max-pools to
   8x8 tokens), two blocks of spiking self-attention (spiking Q, K, V from Linear-BN-LIF, the
   products ``Q K^T`` and ``(Q K^T) V`` between spike tensors, 8 heads) and a spiking MLP
-  (ratio 4), dim 128, 0.9 M parameters.
+  (ratio 4), dim 128, 0.47 M parameters.
 
 Plain and counted forwards alternate (after warm-up runs) so both see the same machine load;
 the medians and their ratio are printed. The counted forward includes entering the ``Counter``,

@@ -133,3 +133,30 @@ def test_counts_equal_with_and_without_fast_paths(monkeypatch: pytest.MonkeyPatc
     )
     assert run() == fast
     assert any(k == "binary" for _, k, *_ in fast)
+
+
+def test_stats_cache_reuses_views_and_sees_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[torch.Size] = []
+    real = cls.input_stats
+
+    def counting(x: torch.Tensor) -> cls.InputStats:
+        calls.append(x.shape)
+        return real(x)
+
+    monkeypatch.setattr(cls, "input_stats", counting)
+    cache = cls.StatsCache()
+    x = (torch.rand(2, 3, 4) < 0.5).float()
+    first = cache(x.flatten(0, 1))
+    assert cache(x.flatten(0, 1)) is first  # another view of the same data: one scan
+    assert len(calls) == 1
+    cache(x[0])  # a different view (other pointer/shape): scanned
+    assert len(calls) == 2
+    x.mul_(2.0)  # an in-place write bumps the version: scanned again, now integer
+    assert cache(x.flatten(0, 1)).kind == "integer"
+    assert len(calls) == 3
+    cache.clear()
+    cache(x.flatten(0, 1))
+    assert len(calls) == 4
+    with torch.inference_mode():
+        y = torch.ones(3)
+    assert cache(y).kind == "binary"  # inference tensors: not cached, still classified

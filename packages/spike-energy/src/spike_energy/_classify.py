@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["InputStats", "input_stats", "one_thread", "spike_sum", "syops_spike_rate"]
+__all__ = [
+    "InputStats",
+    "StatsCache",
+    "input_stats",
+    "one_thread",
+    "spike_sum",
+    "syops_spike_rate",
+]
 
 BINARY = "binary"
 INTEGER = "integer"
@@ -224,6 +232,40 @@ def _torch_stats(x: torch.Tensor) -> InputStats:
     abs_sum = exact_sum(x.abs()) if mn < 0 else exact_sum(x)
     kind = INTEGER if is_int else REAL
     return InputStats(kind, abs_sum, nonzero, numel, max(abs(mn), abs(mx)))
+
+
+class StatsCache:
+    """:func:`input_stats` that classifies each tensor once while several ops read it.
+
+    Within one forward the same activation often feeds several layers (Q, K and V projections;
+    a residual stream), each through its own view. Entries are keyed by the view's root tensor
+    (held by weak reference, so a freed tensor's address can never be mistaken for it), data
+    pointer, shape, strides, dtype and version counter (an in-place write invalidates them).
+    Call :meth:`clear` between forwards.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[weakref.ref[torch.Tensor], InputStats]] = {}
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._entries.clear()
+
+    def __call__(self, x: torch.Tensor) -> InputStats:
+        """The :class:`InputStats` of ``x`` (computed on the first request)."""
+        root = x._base if x._base is not None else x
+        try:
+            version = x._version
+            ref = weakref.ref(root)
+        except (RuntimeError, TypeError):  # inference tensors track no version
+            return input_stats(x)
+        key = (id(root), x.data_ptr(), x.shape, x.stride(), x.dtype, x.device, version)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0]() is root:
+            return hit[1]
+        st = input_stats(x)
+        self._entries[key] = (ref, st)
+        return st
 
 
 @torch.no_grad()

@@ -23,6 +23,7 @@ _CONV_T = {"conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
 _MATMUL = {"matmul", "__matmul__", "__rmatmul__", "mm", "bmm"}
 _OTHER = {"einsum", "scaled_dot_product_attention"}
 SYNAPTIC_OPS = frozenset(_LINEAR | _CONV | _CONV_T | _MATMUL | _OTHER)
+Stats = Callable[[torch.Tensor], InputStats]
 
 
 @dataclasses.dataclass
@@ -67,6 +68,7 @@ def _pair(
     b: torch.Tensor,
     dense: float,
     total: Callable[[torch.Tensor, torch.Tensor, int], float],
+    stats: Stats = input_stats,
 ) -> OpCount:
     """Count a product of two activations (attention): AC when one operand is spikes.
 
@@ -74,7 +76,7 @@ def _pair(
     ``total(|a|, |b|, bound)``, ``bound`` bounding ``|a|`` and ``|b|``) is the AC count; with one spiking operand, ``dense * rate`` of that
     operand.
     """
-    sa, sb = input_stats(a), input_stats(b)
+    sa, sb = stats(a), stats(b)
     if sa.kind == REAL and sb.kind == REAL:
         return OpCount(label, sa, dense, 0.0, dense, module_op=False)
     if REAL not in (sa.kind, sb.kind):
@@ -113,9 +115,10 @@ def _neurobench(
     label: str,
     x: torch.Tensor,
     w: torch.Tensor,
+    stats: Stats = input_stats,
 ) -> OpCount:
     """NeuroBench synaptic operations: forward binarised input and weights (no bias)."""
-    st = input_stats(x)
+    st = stats(x)
     rest = list(args[3:])
     kw = {k: v for k, v in kwargs.items() if k != "bias"}
     with torch.no_grad():
@@ -138,6 +141,7 @@ def count_op(
     kwargs: dict[str, Any],
     out: Any,
     mode: str,
+    stats: Stats = input_stats,
 ) -> list[OpCount]:
     """Count one call of a synaptic torch function.
 
@@ -148,6 +152,8 @@ def count_op(
         kwargs: keyword arguments of the call.
         out: the call's result.
         mode: ``"yao"`` or ``"neurobench"`` (NeuroBench counts only Linear and convolutions).
+        stats: the input classifier (:func:`~spike_energy._classify.input_stats`, or a cached
+            version of it).
 
     Returns:
         The counts of the call (empty when the call is not counted in this mode).
@@ -158,14 +164,14 @@ def count_op(
         if not isinstance(x, torch.Tensor) or not isinstance(w, torch.Tensor):
             return []
         if mode == "neurobench":
-            return [_neurobench(func, args, kwargs, name, x, w)]
+            return [_neurobench(func, args, kwargs, name, x, w, stats)]
         if name in _LINEAR:
             dense = float(out.numel() * w.shape[-1])
         elif name in _CONV:
             dense = float(out.numel() * w[0].numel())
         else:
             dense = float(x.numel() * w[0].numel())
-        st = input_stats(x)
+        st = stats(x)
         acs, macs = _split(dense, st)
         bias_ops = float(out.numel()) if bias is not None else 0.0
         return [OpCount(name, st, dense, acs, macs, bias_ops)]
@@ -178,15 +184,15 @@ def count_op(
         if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
             return []
         dense = float(out.numel() * a.shape[-1])
-        return [_pair("matmul", a, b, dense, matmul_total)]
+        return [_pair("matmul", a, b, dense, matmul_total, stats)]
     if name == "einsum":
-        return _einsum(args)
+        return _einsum(args, stats)
     if name == "scaled_dot_product_attention":
-        return _sdpa(args, kwargs)
+        return _sdpa(args, kwargs, stats)
     return []
 
 
-def _einsum(args: tuple[Any, ...]) -> list[OpCount]:
+def _einsum(args: tuple[Any, ...], stats: Stats) -> list[OpCount]:
     eq = args[0]
     ops = list(args[1]) if len(args) == 2 and isinstance(args[1], list | tuple) else list(args[1:])
     if not isinstance(eq, str) or len(ops) != 2 or "..." in eq or "->" not in eq:
@@ -206,11 +212,12 @@ def _einsum(args: tuple[Any, ...]) -> list[OpCount]:
             ops[1],
             dense,
             lambda a, b, _bound: float(torch.einsum(full, a.double(), b.double())),
+            stats,
         ),
     ]
 
 
-def _sdpa(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[OpCount]:
+def _sdpa(args: tuple[Any, ...], kwargs: dict[str, Any], stats: Stats) -> list[OpCount]:
     q, k, v = (_arg(args, kwargs, i, n) for i, n in enumerate(("query", "key", "value")))
     batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     L, S, E, Ev = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
@@ -221,8 +228,9 @@ def _sdpa(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[OpCount]:
         k,
         float(nb * L * S * E),
         lambda a, b, bound: matmul_total(a, b.transpose(-2, -1), bound),
+        stats,
     )
-    sv = input_stats(v)
+    sv = stats(v)
     dense_av = float(nb * L * S * Ev)
     # the attention matrix is real (softmax), so A @ V is an AC product only for spiking V
     acs, macs = _split(dense_av, sv)

@@ -30,7 +30,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from spike_core import MultiStepNeuron, SeqToBatch, SingleStepNeuron, SpikingModel
-from spike_energy._classify import REAL, input_stats, one_thread, spike_sum
+from spike_energy._classify import REAL, StatsCache, input_stats, one_thread, spike_sum
 from spike_energy._ops import SYNAPTIC_OPS, count_op
 from spike_energy._syops import syops_rule
 from spike_energy.matmul import SpikeMatmul
@@ -234,6 +234,7 @@ class Counter:
         self._samples = 0
         self._forwards = 0
         self._depth = 0
+        self._stats = StatsCache()  # per forward: each activation classified once
 
     def attach(self) -> Counter:
         """Register the hooks (idempotent)."""
@@ -302,6 +303,7 @@ class Counter:
         self._enter_mode()
 
     def _enter_mode(self) -> None:
+        self._stats.clear()
         if self.mode != "syops":
             self._mode = _OpMode(self)
             self._mode.__enter__()
@@ -312,9 +314,11 @@ class Counter:
                 return  # already unwound (torch calls always_call hooks again on errors)
             self._stack.pop()
             self._depth = len(self._stack)
-            if self._depth == 0 and self._mode is not None:
-                self._mode.__exit__(None, None, None)
-                self._mode = None
+            if self._depth == 0:
+                self._stats.clear()
+                if self._mode is not None:
+                    self._mode.__exit__(None, None, None)
+                    self._mode = None
             if self.mode != "syops" and _is_sparse_conv(module):
                 with one_thread():
                     self._sparse(name, module, args)
@@ -380,7 +384,7 @@ class Counter:
         if cat not in self.include:  # excluded: count only, skip the input statistics
             acc.in_numel += x.numel()
             return
-        st = input_stats(x)
+        st = self._stats(x)
         acc.kinds.add(st.kind)
         self._add_input(acc, st)
         if st.kind == REAL:
@@ -423,7 +427,7 @@ class Counter:
         frame = self._stack[-1]
         owner, module = frame[0], frame[1]
         with one_thread():
-            counts = count_op(op, func, args, kwargs, out, self.mode)
+            counts = count_op(op, func, args, kwargs, out, self.mode, self._stats)
         for c in counts:
             weight_leaf = bool(module._parameters) and not module._modules
             if weight_leaf or (
