@@ -22,10 +22,10 @@ def main() -> None:
     p.add_argument("--size", type=int, default=32)
     a = p.parse_args()
     try:
-        import matplotlib as mpl  # noqa: PLC0415
+        import matplotlib as mpl
 
         mpl.use("Agg")
-        import matplotlib.pyplot as plt  # noqa: PLC0415
+        import matplotlib.pyplot as plt
     except ImportError as e:
         raise SystemExit("needs matplotlib: install the extra spike-cam[plot]") from e
     data = SyntheticGestures(samples_per_class=1, size=a.size, frames=24, seed=0)
