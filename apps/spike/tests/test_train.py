@@ -171,3 +171,26 @@ def test_ddp_two_processes_equal_single_process(tmp_path) -> None:
     for k in a:
         torch.testing.assert_close(b[k], a[k], atol=2e-6, rtol=1e-5)
     assert not torch.equal(a["model.head.module.weight"], initial["head.module.weight"])
+
+
+def test_digits_fit_image_models_and_reject_others(tmp_path, capsys) -> None:
+    out = tmp_path / "cnn"
+    args = ["train", "--model", "spiking-cnn", "--set", "image_size=16", "--set", "in_channels=3"]
+    assert main([*args, "--epochs", "1", "--max-steps", "3", "--quiet", "--out", str(out)]) == 0
+    assert main(["train", "--model", "l2mu", "--quiet", "--out", str(tmp_path / "l2mu")]) == 2
+    err = capsys.readouterr().err
+    assert "model 'l2mu' expects input" in err
+    assert "spike bmi" in err or "own command" in err
+
+
+def test_fit_to_model_resizes_and_repeats_channels() -> None:
+    import spike_core
+    from spike_cli.data import load_digits_split
+    from spike_cli.training import fit_to_model
+
+    data = load_digits_split()
+    model = spike_core.create_model("spiking-cnn", image_size=16, in_channels=3)
+    fitted = fit_to_model(data, model, model_name="spiking-cnn")
+    assert fitted.x_train.shape == (len(data.y_train), 3, 16, 16)
+    assert torch.equal(fitted.x_train[:, 0], fitted.x_train[:, 2])
+    assert fitted.x_train.mean().item() == pytest.approx(data.x_train.mean().item(), rel=0.05)

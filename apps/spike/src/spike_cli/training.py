@@ -80,6 +80,42 @@ def load_dataset(cfg: TrainConfig) -> Split:
     return Split(x_tr, y_tr, x_te, y_te)
 
 
+def fit_to_model(data: Split, model: nn.Module, *, model_name: str) -> Split:
+    """Adapt the embedded digits to the input a model expects (from its ``example_input``).
+
+    Vector models (``[T, B, F]``) take the 64 pixels when ``F == 64``; image models
+    (``[T, B, C, H, W]``) take the digits resized to ``H x W`` (bilinear) and repeated over ``C``
+    channels. Other inputs (point clouds, token ids, recordings) have their own commands.
+
+    Raises:
+        ValueError: naming the model and the input it expects when the digits cannot fit it.
+    """
+    example = getattr(model, "example_input", None)
+    if example is None:
+        return data
+    shape = tuple(example(batch_size=1, time_steps=1).shape)
+    x = data.x_train
+    if len(shape) == 3 and x.dim() == 2 and shape[2] == x.shape[1]:
+        return data
+    if len(shape) == 5:
+        c, h, w = shape[2:]
+
+        def fit(images: torch.Tensor) -> torch.Tensor:
+            images = images.reshape(len(images), 1, 8, 8)
+            if (h, w) != (8, 8):
+                images = nn.functional.interpolate(
+                    images, size=(h, w), mode="bilinear", align_corners=False
+                )
+            return images.expand(-1, c, -1, -1).contiguous()
+
+        return Split(fit(data.x_train), data.y_train, fit(data.x_test), data.y_test)
+    raise ValueError(
+        f"model {model_name!r} expects input {list(shape)} ([T, B, ...]); the embedded digits fit "
+        "vector models with 64 features and image models only. Use dataset 'npz' with matching "
+        "arrays, or the model's own command (spike pointcloud, spike bmi, spike generate, ...)"
+    )
+
+
 def _dist_info() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not torch.distributed.is_initialized():
@@ -112,6 +148,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
     torch.manual_seed(cfg.seed)
     data = load_dataset(cfg)
     model = spike_core.create_model(cfg.model, **cfg.model_overrides)
+    if cfg.dataset != "npz":
+        data = fit_to_model(data, model, model_name=cfg.model)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     out = Path(cfg.out)
     epoch, start_batch, step, history = 0, 0, 0, []
