@@ -109,6 +109,14 @@ class _Attn(nn.Module):
         return (q @ k.transpose(-2, -1)) @ k.permute(0, 1, 2, 3)
 
 
+class _NoCache:
+    def clear(self) -> None:
+        pass
+
+    def __call__(self, x: torch.Tensor) -> cls.InputStats:
+        return cls.input_stats(x)
+
+
 def test_counts_equal_with_and_without_fast_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     torch.manual_seed(0)
     model = _Attn()
@@ -126,6 +134,7 @@ def test_counts_equal_with_and_without_fast_paths(monkeypatch: pytest.MonkeyPatc
     fast = run()
     monkeypatch.setattr(cls, "_scannable", lambda _x: None)
     monkeypatch.setattr(counter_mod, "one_thread", cls.contextlib.nullcontext)
+    monkeypatch.setattr(counter_mod, "StatsCache", _NoCache)
     monkeypatch.setattr(
         ops_mod,
         "matmul_total",
