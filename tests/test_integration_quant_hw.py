@@ -112,14 +112,6 @@ def test_integration_hw_events_and_energy_agree_on_the_real_first_layer() -> Non
         assert ev["events"] == int(counts.sum())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "spike-energy _classify.input_stats classifies IE-LIF / MultiSpike outputs "
-        "(integer counts k divided by norm, e.g. k/4 in {0, .25, .5, .75, 1}) as 'real', so "
-        "layers fed by spike-quant integer neurons are counted as MACs instead of k ACs per event"
-    ),
-)
 def test_integration_hw_synaptic_events_equal_energy_acs_for_linear_layers() -> None:
     """Definitions agree for Linear layers fed by integer spikes.
 

@@ -53,7 +53,7 @@ def _cases() -> list[torch.Tensor]:
 @pytest.mark.parametrize("i", range(len(_cases())))
 def test_scanned_stats_equal_torch_stats(i: int) -> None:
     x = _cases()[i]
-    fast = cls.input_stats(x)
+    fast = cls.input_stats(x, scaled_spikes=False)
     ref = cls._torch_stats(x)
     assert fast.kind == ref.kind
     for f in ("abs_sum", "nonzero", "numel", "max_abs"):
@@ -109,12 +109,10 @@ class _Attn(nn.Module):
         return (q @ k.transpose(-2, -1)) @ k.permute(0, 1, 2, 3)
 
 
-class _NoCache:
-    def clear(self) -> None:
-        pass
-
+class _NoCache(cls.StatsCache):
     def __call__(self, x: torch.Tensor) -> cls.InputStats:
-        return cls.input_stats(x)
+        root = x._base if x._base is not None else x
+        return cls.input_stats(x, scaled_spikes=not self._is_model_input(root))
 
 
 def test_counts_equal_with_and_without_fast_paths(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,9 +146,9 @@ def test_stats_cache_reuses_views_and_sees_writes(monkeypatch: pytest.MonkeyPatc
     calls: list[torch.Size] = []
     real = cls.input_stats
 
-    def counting(x: torch.Tensor) -> cls.InputStats:
+    def counting(x: torch.Tensor, **kwargs: bool) -> cls.InputStats:
         calls.append(x.shape)
-        return real(x)
+        return real(x, **kwargs)
 
     monkeypatch.setattr(cls, "input_stats", counting)
     cache = cls.StatsCache()

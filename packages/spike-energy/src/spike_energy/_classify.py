@@ -32,10 +32,13 @@ class InputStats:
     Attributes:
         kind: ``"binary"`` (values in {0, 1}), ``"integer"`` (integer values, e.g. I-LIF counts
             or ternary spikes, counted by absolute value) or ``"real"``.
-        abs_sum: sum of absolute values (the number of unit spikes for spike inputs).
+        abs_sum: sum of absolute values in units of ``scale`` (the number of unit spikes for
+            spike inputs).
         nonzero: number of non-zero elements.
         numel: number of elements.
-        max_abs: largest absolute value.
+        max_abs: largest absolute value (in the tensor's own units).
+        scale: the spike amplitude ``q`` of scaled spikes (values ``k q`` with small integers
+            ``k``, e.g. IE-LIF's ``k / 4`` or a BIF's ``+-theta``); 1 otherwise.
     """
 
     kind: str
@@ -43,6 +46,7 @@ class InputStats:
     nonzero: int
     numel: int
     max_abs: float
+    scale: float = 1.0
 
     @property
     def rate(self) -> float:
@@ -155,7 +159,7 @@ def _dot_self(flat: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def input_stats(x: torch.Tensor) -> InputStats:
+def input_stats(x: torch.Tensor, *, scaled_spikes: bool = True) -> InputStats:
     """Classify ``x`` and measure its rate, in as few passes over ``x`` as possible.
 
     On CPU float32/float64 tensors with numba installed, a binary input takes one
@@ -166,6 +170,9 @@ def input_stats(x: torch.Tensor) -> InputStats:
 
     Args:
         x: any tensor (a layer input).
+        scaled_spikes: recognise tensors of small integer multiples of one amplitude as spikes
+            (:func:`_as_scaled_spikes`); off for the model's own input, which the convention
+            counts as real-valued (the encoding layer is a MAC layer).
 
     Returns:
         The :class:`InputStats` of ``x``.
@@ -175,11 +182,42 @@ def input_stats(x: torch.Tensor) -> InputStats:
         return InputStats(BINARY, 0.0, 0, 0, 0.0)
     x = x.detach()
     a = _scannable(x)
-    if a is not None:
-        st = _scanned_stats(x, a)
-        if st is not None:
+    st = _scanned_stats(x, a) if a is not None else None
+    if st is None:
+        st = _torch_stats(x)
+    return _as_scaled_spikes(x, st) if st.kind == REAL and scaled_spikes else st
+
+
+MAX_SCALED_LEVELS = 16
+
+
+def _as_scaled_spikes(x: torch.Tensor, st: InputStats) -> InputStats:
+    """Reclassify a real-valued ``x`` whose values are all ``k q`` (integers ``|k| <= 16``).
+
+    Integer neurons that normalise their counts (IE-LIF emits ``k / 4``) and converted neurons
+    that emit ``+-theta`` produce such tensors; a synapse then performs ``|k|`` accumulates of a
+    weight pre-scaled by ``q``. A cheap test on the first few thousand elements rejects analog
+    data before the full pass.
+    """
+    if st.nonzero == 0 or not x.is_floating_point():
+        return st
+    flat = x.reshape(-1)
+    head = flat[:4096]
+    head = head[head != 0].abs()
+    if head.numel():
+        q = head.min()
+        k = head / q
+        if float(k.max()) > MAX_SCALED_LEVELS or not torch.equal(k, torch.round(k)):
             return st
-    return _torch_stats(x)
+    nz = flat[flat != 0].abs()
+    q = nz.min()
+    k = nz / q
+    if float(k.max()) > MAX_SCALED_LEVELS or not torch.equal(k, torch.round(k)):
+        return st
+    qf = float(q)
+    return InputStats(
+        INTEGER, float(k.sum(dtype=torch.float64)), st.nonzero, st.numel, st.max_abs, qf
+    )
 
 
 def _scanned_stats(x: torch.Tensor, a: np.ndarray) -> InputStats | None:
@@ -246,10 +284,21 @@ class StatsCache:
 
     def __init__(self) -> None:
         self._entries: dict[tuple[Any, ...], tuple[weakref.ref[torch.Tensor], InputStats]] = {}
+        self._raw: dict[int, weakref.ref[torch.Tensor]] = {}
 
     def clear(self) -> None:
-        """Forget every entry."""
+        """Forget every entry and every model input."""
         self._entries.clear()
+        self._raw.clear()
+
+    def mark_model_input(self, x: torch.Tensor) -> None:
+        """Classify ``x`` and its views without the scaled-spike rule (see :func:`input_stats`)."""
+        root = x._base if x._base is not None else x
+        self._raw[id(root)] = weakref.ref(root)
+
+    def _is_model_input(self, root: torch.Tensor) -> bool:
+        ref = self._raw.get(id(root))
+        return ref is not None and ref() is root
 
     def __call__(self, x: torch.Tensor) -> InputStats:
         """The :class:`InputStats` of ``x`` (computed on the first request)."""
@@ -258,12 +307,12 @@ class StatsCache:
             version = x._version
             ref = weakref.ref(root)
         except (RuntimeError, TypeError):  # inference tensors track no version
-            return input_stats(x)
+            return input_stats(x, scaled_spikes=not self._is_model_input(root))
         key = (id(root), x.data_ptr(), x.shape, x.stride(), x.dtype, x.device, version)
         hit = self._entries.get(key)
         if hit is not None and hit[0]() is root:
             return hit[1]
-        st = input_stats(x)
+        st = input_stats(x, scaled_spikes=not self._is_model_input(root))
         self._entries[key] = (ref, st)
         return st
 

@@ -84,7 +84,7 @@ def _pair(
             # binary operands are already non-negative: no |.| copy
             ta = a if sa.kind == BINARY else a.abs()
             tb = b if sb.kind == BINARY else b.abs()
-            acs = total(ta, tb, max(sa.max_abs, sb.max_abs))
+            acs = total(ta, tb, max(sa.max_abs, sb.max_abs)) / (sa.scale * sb.scale)
         return OpCount(label, sa, dense, acs, 0.0, module_op=False)
     st = sa if sa.kind != REAL else sb
     return OpCount(label, st, dense, dense * st.rate, 0.0, module_op=False)

@@ -131,6 +131,8 @@ class _OpMode(TorchFunctionMode):
         name = getattr(func, "__name__", "")
         if name in SYNAPTIC_OPS and isinstance(out, torch.Tensor):
             self.counter._on_op(name, func, args, kwargs, out)
+        elif name == "embedding":
+            self.counter._on_lookup()
         return out
 
 
@@ -274,6 +276,9 @@ class Counter:
         def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
             if self._depth == 0:
                 self._on_root(args)
+                first = _first_tensor(args)
+                if first is not None:  # after _on_root, which starts a fresh statistics cache
+                    self._stats.mark_model_input(first)
             self._depth += 1
             self._stack.append([name, module, 0])
             self._called.setdefault(name, module)
@@ -419,6 +424,11 @@ class Counter:
         acc.kinds.add(REAL if macs and not acs else "binary")
         self._owners.add(name)
 
+    def _on_lookup(self) -> None:
+        """A table lookup (``F.embedding``): its module's weight is read, not multiplied."""
+        if self._stack:
+            self._owners.add(self._stack[-1][0])
+
     def _on_op(
         self, op: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any
     ) -> None:
@@ -544,9 +554,10 @@ class Counter:
             if name.startswith(counted):
                 # Part of a layer counted as a whole (e.g. the learned step of a quantized Linear).
                 continue
-            if all(p.dim() <= 1 for p in module.parameters(recurse=False)):
-                # Only scalars or per-channel vectors (a bias added beside a counted synapse, a
-                # quantiser's step size, a learnable threshold): elementwise work, not synapses.
+            if all(p.dim() <= 1 or p.shape[0] == 1 for p in module.parameters(recurse=False)):
+                # Only scalars, per-channel vectors or broadcast tensors with a leading 1 (a bias
+                # beside a counted synapse, a quantiser's step, a threshold, a class token or a
+                # position embedding added to every sample): elementwise work, not synapses.
                 continue
             if self._is_neuron(module) or isinstance(module, _NORMS + _ZERO_OP_WITH_PARAMS):
                 continue
@@ -555,7 +566,7 @@ class Counter:
                     name=name or "<model>",
                     type=type(module).__name__,
                     category="uncounted",
-                    params=sum(p.numel() for p in module.parameters()),
+                    params=own,  # its children, if counted, report their own parameters
                     note="weights used by operations the counter cannot see",
                 )
             )
