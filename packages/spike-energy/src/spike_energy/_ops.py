@@ -67,7 +67,7 @@ def _pair(
     a: torch.Tensor,
     b: torch.Tensor,
     dense: float,
-    total: Callable[[torch.Tensor, torch.Tensor, int], float],
+    total: Callable[[torch.Tensor, torch.Tensor, float], float],
     stats: Stats = input_stats,
 ) -> OpCount:
     """Count a product of two activations (attention): AC when one operand is spikes.

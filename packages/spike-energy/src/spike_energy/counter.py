@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol, cast
 
 import torch
 from torch import nn
@@ -134,6 +134,15 @@ class _OpMode(TorchFunctionMode):
         elif name == "embedding":
             self.counter._on_lookup()
         return out
+
+
+class _SparseConv(Protocol):
+    """What a spike-3d sparse convolution records about its last call (duck-typed: no import)."""
+
+    last_rulebook_pairs: float
+    last_input_sum: float
+    in_channels: int
+    out_channels: int
 
 
 def _is_sparse_conv(module: nn.Module) -> bool:
@@ -365,8 +374,9 @@ class Counter:
             return
         st = input_stats(feats)
         T = int(getattr(module, "last_time_steps", 1) or 1)
-        pairs = float(module.last_rulebook_pairs)
-        cin, cout = int(module.in_channels), int(module.out_channels)
+        sparse = cast(_SparseConv, module)
+        pairs = float(sparse.last_rulebook_pairs)
+        cin, cout = int(sparse.in_channels), int(sparse.out_channels)
         dense = T * pairs * cin * cout
         acc = self._acc(name, module, type(module).__name__, "synaptic")
         if self._first_name is None:
@@ -377,7 +387,7 @@ class Counter:
         if st.kind == REAL:
             acc.macs += dense
         else:
-            acc.acs += float(module.last_input_sum) * cout
+            acc.acs += float(sparse.last_input_sum) * cout
         acc.kinds.add(st.kind)
         self._add_input(acc, st)
         self._owners.add(name)
