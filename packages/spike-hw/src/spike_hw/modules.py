@@ -88,6 +88,8 @@ class Scale(nn.Module):
         input ``[N, *S]``, output ``[N, *S]``.
     """
 
+    scale: torch.Tensor
+
     def __init__(self, *, scale: torch.Tensor) -> None:
         super().__init__()
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32).clone())

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -161,7 +161,7 @@ def neuron_to_nir(name: str, m: nn.Module, shape: tuple[int, ...], dt: float) ->
 
 def _weight(m: nn.Module) -> torch.Tensor:
     qw = getattr(m, "quantized_weight", None)
-    w = qw() if callable(qw) else m.weight  # type: ignore[operator]
+    w = cast(torch.Tensor, qw() if callable(qw) else m.weight)
     return w.detach().double().cpu()
 
 
@@ -197,11 +197,11 @@ def _layer_to_nir(
             f"layer {name!r} ({type(m).__name__}): NIR has no attention node"
         )
     if isinstance(m, nn.Linear):
-        w = _weight(m).numpy()
-        out = (*shape[:-1], w.shape[0])
+        lw = _weight(m).numpy()
+        out = (*shape[:-1], lw.shape[0])
         if m.bias is None:
-            return nir.Linear(weight=w), out
-        return nir.Affine(weight=w, bias=m.bias.detach().double().cpu().numpy()), out
+            return nir.Linear(weight=lw), out
+        return nir.Affine(weight=lw, bias=m.bias.detach().double().cpu().numpy()), out
     if isinstance(m, nn.Conv1d | nn.Conv2d):
         if m.padding_mode != "zeros":
             raise UnsupportedNodeError(
@@ -211,7 +211,7 @@ def _layer_to_nir(
         bias = (
             m.bias.detach().double().cpu().numpy() if m.bias is not None else np.zeros(w.shape[0])
         )
-        y = m._conv_forward(torch.zeros((1, *shape), dtype=torch.float64), w, None)  # type: ignore[operator]
+        y = m._conv_forward(torch.zeros((1, *shape), dtype=torch.float64), w, None)
         out = tuple(y.shape[1:])
         padding = m.padding if isinstance(m.padding, str) else tuple(m.padding)
         if isinstance(m, nn.Conv1d):
@@ -268,16 +268,17 @@ def _layer_to_nir(
     raise UnsupportedNodeError(f"layer {name!r}: {type(m).__name__} has no NIR mapping")
 
 
-def _fold_bn(node: Any, bn: nn.Module) -> bool:
+def _fold_bn(node: Any, bn: nn.BatchNorm1d | nn.BatchNorm2d) -> bool:
     """Fold an eval-mode BatchNorm into the preceding Affine/Conv node in place (exact algebra)."""
     kind = type(node).__name__
-    if kind not in ("Affine", "Conv1d", "Conv2d") or bn.running_mean is None:  # type: ignore[union-attr]
+    running_mean, running_var = bn.running_mean, bn.running_var
+    if kind not in ("Affine", "Conv1d", "Conv2d") or running_mean is None or running_var is None:
         return False
-    mean = bn.running_mean.double().cpu().numpy()  # type: ignore[union-attr]
-    var = bn.running_var.double().cpu().numpy()  # type: ignore[union-attr]
-    gamma = bn.weight.detach().double().cpu().numpy() if bn.affine else np.ones_like(mean)  # type: ignore[union-attr]
-    beta = bn.bias.detach().double().cpu().numpy() if bn.affine else np.zeros_like(mean)  # type: ignore[union-attr]
-    g = gamma / np.sqrt(var + bn.eps)  # type: ignore[operator]
+    mean = running_mean.double().cpu().numpy()
+    var = running_var.double().cpu().numpy()
+    gamma = bn.weight.detach().double().cpu().numpy() if bn.affine else np.ones_like(mean)
+    beta = bn.bias.detach().double().cpu().numpy() if bn.affine else np.zeros_like(mean)
+    g = gamma / np.sqrt(var + bn.eps)
     w = np.asarray(node.weight, dtype=np.float64)
     node.weight = w * g.reshape(-1, *([1] * (w.ndim - 1)))
     node.bias = (np.asarray(node.bias, dtype=np.float64) - mean) * g + beta

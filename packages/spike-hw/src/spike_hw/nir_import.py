@@ -110,21 +110,29 @@ def _layer(name: str, node: Any, dt: float) -> nn.Module:
             raise ValueError(f"node {name!r}: weight must be {dims + 2}-D, got {tuple(w.shape)}")
         groups = int(node.groups)
         pad = node.padding if isinstance(node.padding, str) else _ints(node.padding)
+        # NIR geometry arrives as variable-length tuples; torch's stubs want fixed-length ones
+        geometry: dict[str, Any] = {
+            "kernel_size": tuple(w.shape[2:]),
+            "stride": _ints(node.stride),
+            "padding": pad,
+            "dilation": _ints(node.dilation),
+        }
         cls = nn.Conv1d if dims == 1 else nn.Conv2d
-        conv = cls(
-            w.shape[1] * groups, w.shape[0], tuple(w.shape[2:]), stride=_ints(node.stride),
-            padding=pad, dilation=_ints(node.dilation), groups=groups, bias=True,
-        )  # fmt: skip
+        conv = cls(w.shape[1] * groups, w.shape[0], groups=groups, bias=True, **geometry)
         with torch.no_grad():
             conv.weight.copy_(w)
             bias = np.zeros(w.shape[0]) if node.bias is None else np.asarray(node.bias)
             conv.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))  # type: ignore[union-attr]
         return conv
     if kind in ("AvgPool2d", "SumPool2d"):
-        k, st, p = _ints(node.kernel_size), _ints(node.stride), _ints(node.padding)
+        pool: dict[str, Any] = {
+            "kernel_size": _ints(node.kernel_size),
+            "stride": _ints(node.stride),
+            "padding": _ints(node.padding),
+        }
         if kind == "SumPool2d":
-            return SumPool2d(kernel_size=k, stride=st, padding=p)
-        return nn.AvgPool2d(k, st, p, count_include_pad=True)
+            return SumPool2d(**pool)
+        return nn.AvgPool2d(**pool, count_include_pad=True)
     if kind == "Flatten":
         start, end = int(node.start_dim), int(node.end_dim)
         return nn.Flatten(start + 1 if start >= 0 else start, end + 1 if end >= 0 else end)

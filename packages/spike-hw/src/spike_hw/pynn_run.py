@@ -162,9 +162,9 @@ def simulate_pynn(
         state[lbl] = st
 
     for n in range(n_steps + 1):
-        for label, i in source_steps.get(n, []):
-            spikes[label][i].append(n * dt)
-            emit(label, np.asarray([i]), n)
+        for label, k in source_steps.get(n, []):
+            spikes[label][k].append(n * dt)
+            emit(label, np.asarray([k]), n)
         if n == n_steps:
             break
         for lbl, st in state.items():
@@ -187,8 +187,8 @@ def simulate_pynn(
             if fired.size:
                 st["v"][fired] = float(q["v_reset"])
                 st["ref"][fired] = st["ref_steps"]
-                for i in fired.tolist():
-                    spikes[lbl][i].append((n + 1) * dt)
+                for k in fired.tolist():
+                    spikes[lbl][k].append((n + 1) * dt)
                 emit(lbl, fired, n + 1)
     return {
         lbl: [np.asarray(t, dtype=np.float64) for t in trains] for lbl, trains in spikes.items()
@@ -252,11 +252,11 @@ def run_pynn(
     result: SpikeTrains = {}
     for lbl in labels:
         pop = built["populations"][lbl]
-        trains = [np.zeros(0)] * pop.size
+        recorded: list[np.ndarray] = [np.zeros(0)] * pop.size
         for st in pop.get_data("spikes").segments[0].spiketrains:
             idx = int(st.annotations["source_index"])
-            trains[idx] = np.sort(np.asarray(st.rescale("ms").magnitude, dtype=np.float64))
-        result[lbl] = trains
+            recorded[idx] = np.sort(np.asarray(st.rescale("ms").magnitude, dtype=np.float64))
+        result[lbl] = recorded
     sim.end()
     return result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 from spike_hw.cam._network import CAMConfig
 from spike_hw.cam._protocol import (
@@ -63,7 +63,7 @@ def run_experiment(name: str, config: CAMConfig | None = None) -> list[dict[str,
     queries = 0
     for op in ops:
         if op.kind == "learn":
-            memory[op.cue] = set(op.content)  # type: ignore[index]
+            memory[cast(int, op.cue)] = set(op.content)
             continue
         if name == "functional":
             cues, content = decode_output(out, cue_size=c, start=op.t, stop=op.t + 10)
@@ -71,7 +71,8 @@ def run_experiment(name: str, config: CAMConfig | None = None) -> list[dict[str,
         elif name == "stress":
             cues, content = decode_output(out, cue_size=c, start=op.t, stop=op.t + 14)
             if op.kind == "recall_cue":
-                exp_cues, exp_content = {op.cue}, memory[op.cue]  # type: ignore[index]
+                cue = cast(int, op.cue)
+                exp_cues, exp_content = {cue}, memory[cue]
             else:
                 exp_cues = {i for i, bits in memory.items() if op.content[0] in bits}
                 exp_content = set(op.content)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import torch
 
@@ -67,16 +68,19 @@ class CAMSimulator:
 
     def reset(self) -> None:
         """Back to the initial state: resting membranes, empty buffers, memory weights 0."""
-        cfg, kw = self.config, {"dtype": self.dtype, "device": self.device}
+        cfg = self.config
+        kw: dict[str, Any] = {"dtype": self.dtype, "device": self.device}
         n_src = self.populations["IN"].size
         cells = [p for p in self.populations.values() if p.cm is not None]
         n = sum(p.size for p in cells)
         self._n_src = n_src
-        tau_m = torch.cat([torch.full((p.size,), p.tau_m, **kw) for p in cells])
-        cm = torch.cat([torch.full((p.size,), p.cm, **kw) for p in cells])
+        tau_m = torch.cat([torch.full((p.size,), cast(float, p.tau_m), **kw) for p in cells])
+        cm = torch.cat([torch.full((p.size,), cast(float, p.cm), **kw) for p in cells])
         self._r = tau_m / cm
         self._decay_m = torch.exp(-cfg.dt / tau_m)
-        self._v_thresh = torch.cat([torch.full((p.size,), p.v_thresh, **kw) for p in cells])
+        self._v_thresh = torch.cat(
+            [torch.full((p.size,), cast(float, p.v_thresh), **kw) for p in cells]
+        )
         self._decay_s = math.exp(-cfg.dt / cfg.tau_syn)
         self._init = (
             (cfg.tau_syn / cfg.dt) * (1.0 - self._decay_s) if cfg.syn_init == "exact" else 1.0
