@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import cast
 
 import torch
 from torch import nn
@@ -175,11 +176,11 @@ class SpikePoint(SpikingModel):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the classifier with a fresh ``C -> num_outputs`` layer."""
-        w = self.head.weight
+        w = cast(nn.Linear, self.head).weight
         self.head = nn.Linear(w.shape[1], num_outputs).to(w.device, w.dtype)
 
     def example_input(self, batch_size: int = 2, time_steps: int = 2) -> torch.Tensor:
         """Random points ``[B, N, 3]`` (``time_steps`` is the config's, not an input axis)."""
         del time_steps
-        w = self.head.weight
+        w = cast(nn.Linear, self.head).weight
         return torch.rand(batch_size, self.config.num_points, 3, device=w.device, dtype=w.dtype)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -308,14 +309,14 @@ class SpikMamba(SpikingModel):
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the head with a fresh ``C -> num_outputs`` layer."""
-        w = self.head.weight
+        w = cast(nn.Linear, self.head).weight
         self.head = nn.Linear(w.shape[1], num_outputs).to(w.device, w.dtype)
 
     def example_input(self, batch_size: int = 2, time_steps: int = 2) -> torch.Tensor:
         """Random frames ``[B, 3, T, H, W]`` (``T`` is the config's)."""
         del time_steps
         c = self.config
-        w = self.head.weight
+        w = cast(nn.Linear, self.head).weight
         return torch.rand(
             batch_size, 3, c.frames, c.img_size, c.img_size, device=w.device, dtype=w.dtype
         )

@@ -211,14 +211,14 @@ def voxel_grid(ev: torch.Tensor, sensor_size: Sequence[int], n_bins: int) -> tor
     else:
         bounds = [0, len(t)]
     bounds[-1] = len(t)
-    for b in range(n_bins):
-        lo, hi = bounds[b], bounds[b + 1]
+    for k in range(n_bins):
+        lo, hi = bounds[k], bounds[k + 1]
         if hi <= lo:
             continue
-        hi_part = val[lo:hi] * (tn[lo:hi] - b).to(torch.float32)
-        out[b].index_add_(0, pix[lo:hi], val[lo:hi] - hi_part)
-        if b + 1 < n_bins:
-            out[b + 1].index_add_(0, pix[lo:hi], hi_part)
+        hi_part = val[lo:hi] * (tn[lo:hi] - k).to(torch.float32)
+        out[k].index_add_(0, pix[lo:hi], val[lo:hi] - hi_part)
+        if k + 1 < n_bins:
+            out[k + 1].index_add_(0, pix[lo:hi], hi_part)
     return out.reshape(n_bins, H, W)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 NAME = "events"
 HELP = "Inspect an event-camera file (counts, duration, rate, resolution) and render frames."
@@ -79,7 +80,12 @@ def run(args: argparse.Namespace) -> int:
             fig, ax = plt.subplots(figsize=(3, 3))
             ax.axis("off")
             im = ax.imshow(img[0], cmap="bwr", vmin=-lim, vmax=lim)
-            anim = FuncAnimation(fig, lambda i: [im.set_data(img[i])], frames=args.bins)
+
+            def draw(i: int) -> list[Any]:
+                im.set_data(img[i])
+                return [im]
+
+            anim = FuncAnimation(fig, draw, frames=args.bins)
             anim.save(args.gif, writer=PillowWriter(fps=4))
             plt.close(fig)
             print(f"GIF: {args.gif}")

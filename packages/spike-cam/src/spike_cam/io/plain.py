@@ -178,7 +178,7 @@ def write_npz(path: str | os.PathLike[str], events: np.ndarray) -> Path:
     """Write events as ``.npz`` with keys ``t, x, y, p``, atomically."""
     check_events(events, name="events", require_sorted=False)
     buf = io.BytesIO()
-    np.savez(buf, **{f: events[f] for f in _FIELDS})
+    np.savez(buf, t=events["t"], x=events["x"], y=events["y"], p=events["p"])
     return atomic_write(path, buf.getvalue())
 
 
