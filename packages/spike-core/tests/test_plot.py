@@ -16,3 +16,13 @@ def test_raster_and_membrane_png(tmp_path) -> None:
     assert p is not None
     assert q is not None
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_atomic_writes_replace_whole_files(tmp_path) -> None:
+    from spike_core import atomic_write_bytes, atomic_write_text
+
+    target = tmp_path / "deep" / "f.txt"
+    atomic_write_text(target, "first")
+    atomic_write_bytes(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["f.txt"]  # no temporary left

@@ -23,7 +23,8 @@ from torch import nn
 
 from spike_cli.data import Split, load_digits_split
 from spike_cli.progress import progress_bar
-from spike_cli.reporting import atomic_write_text, write_report
+from spike_cli.reporting import write_report
+from spike_core import atomic_write_text
 
 __all__ = [
     "build_ann",

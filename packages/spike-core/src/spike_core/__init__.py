@@ -13,6 +13,7 @@ from spike_core.encoders import (
     population_encode,
     rate_encode,
 )
+from spike_core.files import atomic_write_bytes, atomic_write_text
 from spike_core.kernels import available_backends
 from spike_core.model import SpikingModel
 from spike_core.monitors import LayerSpikeStats, SpikeMonitor
@@ -91,6 +92,8 @@ __all__ = [
     "Surrogate",
     "TDBatchNorm",
     "__version__",
+    "atomic_write_bytes",
+    "atomic_write_text",
     "available_backends",
     "count_parameters",
     "create_model",

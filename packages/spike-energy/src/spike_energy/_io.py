@@ -1,32 +1,8 @@
-"""Atomic file writes and number formatting."""
+"""Number formatting for reports (atomic writes come from :mod:`spike_core.files`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
-__all__ = ["atomic_write_bytes", "atomic_write_text", "si"]
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+__all__ = ["si"]
 
 
 def si(value: float, unit: str = "") -> str:

@@ -9,7 +9,8 @@ import json
 import os
 from typing import Any
 
-from spike_energy._io import atomic_write_bytes, atomic_write_text, si
+from spike_core import atomic_write_bytes, atomic_write_text
+from spike_energy._io import si
 from spike_energy.profiles import HardwareProfile, get_profile
 from spike_energy.records import LayerRecord
 

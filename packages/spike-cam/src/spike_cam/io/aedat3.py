@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from spike_cam.events import EVENT_DTYPE, EventFormatError, check_events, make_events
-from spike_cam.io._atomic import atomic_write
+from spike_core import atomic_write_bytes
 
 __all__ = ["decode_polarity", "read_aedat31", "write_aedat31"]
 
@@ -163,4 +163,4 @@ def write_aedat31(
         out.append(_HEADER.pack(_POLARITY, 1, 8, 4, int(overflow[i]), n, n, n))
         out.append(np.stack([data[i:j], ts[i:j]], axis=1).astype("<u4").tobytes())
         i = j
-    return atomic_write(path, b"".join(out))
+    return atomic_write_bytes(path, b"".join(out))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from spike_cam.events import EVENT_DTYPE, EventFormatError, check_events, make_events
-from spike_cam.io._atomic import atomic_write
+from spike_core import atomic_write_bytes
 
 __all__ = ["read_aedat4", "write_aedat4"]
 
@@ -281,4 +281,4 @@ def write_aedat4(
     for i in range(0, max(events.size, 1), packet_size):
         pkt = _event_packet(events[i : i + packet_size])
         out.append(struct.pack("<ii", 0, len(pkt)) + pkt)
-    return atomic_write(path, b"".join(out))
+    return atomic_write_bytes(path, b"".join(out))

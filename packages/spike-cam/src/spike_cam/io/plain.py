@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from spike_cam.events import EVENT_DTYPE, EventFormatError, check_events, make_events
-from spike_cam.io._atomic import atomic_write
+from spike_core import atomic_write_bytes
 
 __all__ = [
     "read_csv",
@@ -171,7 +171,7 @@ def write_npy(path: str | os.PathLike[str], events: np.ndarray) -> Path:
     a = np.stack([events[f].astype(np.int64) for f in _FIELDS], axis=1)
     buf = io.BytesIO()
     np.save(buf, a)
-    return atomic_write(path, buf.getvalue())
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def write_npz(path: str | os.PathLike[str], events: np.ndarray) -> Path:
@@ -179,7 +179,7 @@ def write_npz(path: str | os.PathLike[str], events: np.ndarray) -> Path:
     check_events(events, name="events", require_sorted=False)
     buf = io.BytesIO()
     np.savez(buf, t=events["t"], x=events["x"], y=events["y"], p=events["p"])
-    return atomic_write(path, buf.getvalue())
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def write_csv(
@@ -190,7 +190,7 @@ def write_csv(
     check_events(events, name="events", require_sorted=False)
     lines = [",".join(cols)]
     lines += [",".join(str(int(e[c])) for c in cols) for e in events]
-    return atomic_write(path, ("\n".join(lines) + "\n").encode())
+    return atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
 
 
 def _h5py():
