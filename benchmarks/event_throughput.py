@@ -1,6 +1,6 @@
 """Events/s of frame and voxel-grid conversion on a synthetic 10M-event stream.
 
-Run: uv run python packages/spike-cam/benchmarks/event_throughput.py [--events 10000000] [--device cpu]
+Run: uv run python benchmarks/event_throughput.py [--events 10000000] [--device cpu]
 (Tonic is GPL and is not a dependency; no comparison against it is made here.)
 """
 

@@ -1,6 +1,6 @@
 """Sparse (rulebook) vs dense Conv3d on a 64^3 grid at 1 %, 5 % and 20 % occupancy, on CPU.
 
-Run: ``uv run python packages/spike-3d/benchmarks/bench_sparse_conv.py [--threads N]``.
+Run: ``uv run python benchmarks/sparse_conv3d.py [--threads N]``.
 Times are medians over repeats of one forward pass (3x3x3, C_in = C_out = 16, batch 1):
 ``sparse`` with the rulebook cached (the steady state inside a network: one rulebook serves every
 layer at a resolution), ``+rulebook`` including its construction. Memory is the tensor footprint

@@ -4,7 +4,7 @@ Trains an MLP (or CNN) on the embedded 8x8 UCI digits, quantizes it (L levels, Q
 both conversions the smallest number of time steps whose test accuracy is within 0.5 points of the
 float ANN, plus the wall time of one full test-set SNN inference at that T.
 
-    uv run python packages/spike-convert/benchmarks/bench_exact_vs_rate.py [--arch cnn] [--levels 8]
+    uv run python benchmarks/convert_exact_vs_rate.py [--arch cnn] [--levels 8]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Events/s of frame and voxel-grid conversion, spike-cam against Tonic, on one event stream.
 
-Run: uv run python packages/spike-cam/benchmarks/vs_tonic.py [--events 10000000] [--repeats 3]
+Run: uv run python benchmarks/events_vs_tonic.py [--events 10000000] [--repeats 3]
      [--threads 1]
 Tonic (GPL-3.0) is only a benchmark/test-time peer (extra ``spike-cam[test]``); spike_cam never
 imports it. Both sides get the same stream: Tonic the canonical structured array, spike-cam its

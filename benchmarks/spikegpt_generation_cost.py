@@ -3,7 +3,7 @@
 The recurrent state is O(L C), so the time per token does not grow with the position. For
 contrast, re-running the parallel form over the whole prefix costs O(T) per new token.
 
-Usage: ``uv run python packages/spike-seq/benchmarks/generation_cost.py [--width 256]``
+Usage: ``uv run python benchmarks/spikegpt_generation_cost.py [--width 256]``
 """
 
 from __future__ import annotations
