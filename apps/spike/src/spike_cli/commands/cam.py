@@ -58,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        from spike_core.plot import save_figure
+
         frames = spike_cam.to_frames(spike_cam.events_to_tensor(ev), (W, H), n_bins=args.bins)
         img = (frames[:, 1] - frames[:, 0]).numpy()  # ON - OFF
         lim = max(float(np.abs(img).max()), 1.0)
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
                     ax.imshow(img[i], cmap="bwr", vmin=-lim, vmax=lim)
                     ax.set_title(f"bin {i}", fontsize=8)
             fig.tight_layout()
-            fig.savefig(args.png)
+            save_figure(fig, args.png)
             plt.close(fig)
             print(f"PNG: {args.png}")
         if args.gif:
@@ -86,7 +88,13 @@ def run(args: argparse.Namespace) -> int:
                 return [im]
 
             anim = FuncAnimation(fig, draw, frames=args.bins)
-            anim.save(args.gif, writer=PillowWriter(fps=4))
+            gif = Path(args.gif)
+            tmp = gif.with_name(f".{gif.name}.tmp.gif")
+            try:  # write beside the target, then rename: never a half-written GIF
+                anim.save(str(tmp), writer=PillowWriter(fps=4))
+                tmp.replace(gif)
+            finally:
+                tmp.unlink(missing_ok=True)
             plt.close(fig)
             print(f"GIF: {args.gif}")
     return 0
