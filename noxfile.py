@@ -10,6 +10,7 @@ session without editing this file.
 from __future__ import annotations
 
 import os
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -94,6 +95,7 @@ def build(session: nox.Session) -> None:
     """Build every member without workspace sources; install each wheel alone and import it."""
     session.install("uv")
     dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)  # no stale wheel of the same version
     for name in MEMBERS:
         session.run("uv", "build", "--package", name, "--no-sources", "--out-dir", str(dist))
     tmp = Path(session.create_tmp())
