@@ -106,8 +106,19 @@ def build(session: nox.Session) -> None:
         py = str(venv / "bin" / "python")
         wheel = sorted(dist.glob(f"{name.replace('-', '_')}-*.whl"))[-1]
         # Sibling wheels resolve from dist/ (they are not on an index); torch and numpy from PyPI.
+        # Re-read the workspace's own wheels (same version as any cached build); the rest cached.
+        refresh = [arg for member in MEMBERS for arg in ("--refresh-package", member)]
         session.run(
-            "uv", "pip", "install", "--quiet", "--python", py, "--find-links", str(dist), str(wheel)
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            *refresh,
+            "--python",
+            py,
+            "--find-links",
+            str(dist),
+            str(wheel),
         )
         session.run(
             py,
