@@ -70,8 +70,8 @@ def tests(session: nox.Session, package: str) -> None:
 
 @nox.session
 def integration(session: nox.Session) -> None:
-    """Cross-package tests (root tests/) and the app's tests, with every member installed."""
-    _sync(session, "--all-packages", "--all-extras", "--group", "test")
+    """Cross-package tests (root tests/, including the built docs site) and the app's tests."""
+    _sync(session, "--all-packages", "--all-extras", "--group", "test", "--group", "docs")
     session.run("pytest", "tests", "apps", "-n", "2", *session.posargs)
 
 
