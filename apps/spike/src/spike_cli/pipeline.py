@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from spike_cli.data import Split, load_digits_split
+from spike_cli.metrics import evaluate
 from spike_cli.progress import progress_bar
 from spike_cli.reporting import write_report
 from spike_core import atomic_write_text
@@ -37,19 +38,6 @@ __all__ = [
 ]
 
 HIDDEN = 128
-
-
-def evaluate(
-    model: nn.Module, x_seq: torch.Tensor, y: torch.Tensor, batch_size: int = 512
-) -> float:
-    """Accuracy of ``model`` (output ``[T, B, K]`` averaged over T) on time-major ``x_seq``."""
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for i in range(0, y.numel(), batch_size):
-            out = model(x_seq[:, i : i + batch_size]).mean(0)
-            correct += int((out.argmax(-1) == y[i : i + batch_size]).sum())
-    return correct / y.numel()
 
 
 def train_classifier(

@@ -20,6 +20,7 @@ from torch import nn
 
 from spike_cli.checkpoint import load_checkpoint, save_checkpoint
 from spike_cli.data import Split, load_digits_split
+from spike_cli.metrics import evaluate
 from spike_cli.progress import progress_bar
 
 __all__ = ["TrainConfig", "load_dataset", "train"]
@@ -126,13 +127,6 @@ def _dist_info() -> tuple[int, int]:
     return 0, 1
 
 
-def _accuracy(model: nn.Module, x_seq: torch.Tensor, y: torch.Tensor) -> float:
-    model.eval()
-    with torch.no_grad():
-        pred = model(x_seq).mean(0).argmax(-1)
-    return float((pred == y).float().mean())
-
-
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train ``cfg.model`` on ``cfg.dataset``; return per-epoch metrics and the final model.
 
@@ -197,7 +191,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
                     )
                 if cfg.max_steps and step >= cfg.max_steps:
                     return {"history": history, "model": model, "steps": step}
-            acc = _accuracy(model, x_test, data.y_test)
+            acc = evaluate(model, x_test, data.y_test)
             history.append({"epoch": epoch + 1, "loss": loss.item(), "test_accuracy": acc})
             if rank == 0:
                 print(
