@@ -194,3 +194,34 @@ def test_fit_to_model_resizes_and_repeats_channels() -> None:
     assert fitted.x_train.shape == (len(data.y_train), 3, 16, 16)
     assert torch.equal(fitted.x_train[:, 0], fitted.x_train[:, 2])
     assert fitted.x_train.mean().item() == pytest.approx(data.x_train.mean().item(), rel=0.05)
+
+
+@pytest.mark.slow
+def test_train_learns_a_registered_vision_model_on_the_digits(tmp_path, capsys) -> None:
+    """A (tiny) Spikformer from spike-vision trains on the embedded digits, resized to its input."""
+    sets = [
+        "embed_dim=32",
+        "num_heads=2",
+        "depth=1",
+        "img_size=16",
+        "num_classes=10",
+        "time_steps=1",
+    ]
+    args = [
+        "train",
+        "--model",
+        "spikformer-2-256-cifar10dvs",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+    ]
+    args += [a for s in sets for a in ("--set", s)]
+    out = tmp_path / "vit"
+    assert (
+        main([*args, "--max-steps", "6", "--checkpoint-every", "3", "--quiet", "--out", str(out)])
+        == 0
+    )
+    weights = _final_weights(out)
+    assert any("head" in k for k in weights)
+    assert json.loads((out / "checkpoints" / "latest.json").read_text())["step"] == 6
