@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -82,7 +83,34 @@ def random_sparse_input(
     return x
 
 
-class E3DSNN(SpikingModel):
+class SparseHeadModel(SpikingModel):
+    """Shared surface of the E-3DSNN networks: a pointwise sparse head and sparse example input.
+
+    Subclasses set ``self.head`` (a 1x1x1 :class:`SubMConv3d` with bias) and ``self.config``
+    (with ``in_channels``).
+    """
+
+    head: SubMConv3d
+    config: Any
+
+    def reset_classifier(self, num_outputs: int) -> None:
+        """New pointwise head with ``num_outputs`` classes."""
+        w = self.head.weight
+        self.head = SubMConv3d(
+            in_channels=self.head.in_channels, out_channels=num_outputs, kernel_size=1, bias=True
+        ).to(w)
+
+    def example_input(self, batch_size: int = 2, time_steps: int = 1) -> SparseVoxelTensor:  # type: ignore[override]
+        """A small random sparse batch on the model's device."""
+        return random_sparse_input(
+            batch_size=batch_size,
+            channels=self.config.in_channels,
+            time_steps=time_steps,
+            device=self.head.weight.device,
+        )
+
+
+class E3DSNN(SparseHeadModel):
     """E-3DSNN point-cloud classifier.
 
     ``stem (Spike Voxel Coding) → 4 × DownBlock (k2 s2) → pointwise SSC head (with bias) →
@@ -150,19 +178,3 @@ class E3DSNN(SpikingModel):
     def forward(self, x: SparseVoxelTensor) -> torch.Tensor:  # type: ignore[override]
         """Logits ``[T, B, num_classes]``."""
         return global_avg_pool(self.head(self.forward_features(x)))
-
-    def reset_classifier(self, num_outputs: int) -> None:
-        """New pointwise head with ``num_outputs`` classes."""
-        w = self.head.weight
-        self.head = SubMConv3d(
-            in_channels=self.head.in_channels, out_channels=num_outputs, kernel_size=1, bias=True
-        ).to(w)
-
-    def example_input(self, batch_size: int = 2, time_steps: int = 1) -> SparseVoxelTensor:  # type: ignore[override]
-        """A small random sparse batch on the model's device."""
-        return random_sparse_input(
-            batch_size=batch_size,
-            channels=self.config.in_channels,
-            time_steps=time_steps,
-            device=self.head.weight.device,
-        )

@@ -8,11 +8,10 @@ import torch
 from torch import nn
 
 from spike_3d.blocks import DownBlock, NeuronConfig, SpikeStem
-from spike_3d.classification import random_sparse_input
+from spike_3d.classification import SparseHeadModel
 from spike_3d.conv import SparseInverseConv3d, SubMConv3d
 from spike_3d.layers import SparseLinear, sparse_cat
 from spike_3d.sparse import SparseVoxelTensor
-from spike_core import SpikingModel
 
 __all__ = ["DecoderLevel", "E3DSNNSeg", "E3DSNNSegConfig"]
 
@@ -99,7 +98,7 @@ class DecoderLevel(nn.Module):
         return up.replace_features(fused.features + up.features)
 
 
-class E3DSNNSeg(SpikingModel):
+class E3DSNNSeg(SparseHeadModel):
     """E-3DSNN segmentation U-Net.
 
     Encoder: stem at stride 1, then four :class:`~spike_3d.DownBlock` (strides 2..16). Decoder:
@@ -178,19 +177,3 @@ class E3DSNNSeg(SpikingModel):
     def forward(self, x: SparseVoxelTensor) -> torch.Tensor:  # type: ignore[override]
         """Per-voxel logits ``[T, N, num_classes]``."""
         return self.head(self.forward_features(x)).features
-
-    def reset_classifier(self, num_outputs: int) -> None:
-        """New pointwise head with ``num_outputs`` classes."""
-        w = self.head.weight
-        self.head = SubMConv3d(
-            in_channels=self.head.in_channels, out_channels=num_outputs, kernel_size=1, bias=True
-        ).to(w)
-
-    def example_input(self, batch_size: int = 2, time_steps: int = 1) -> SparseVoxelTensor:  # type: ignore[override]
-        """A small random sparse batch on the model's device."""
-        return random_sparse_input(
-            batch_size=batch_size,
-            channels=self.config.in_channels,
-            time_steps=time_steps,
-            device=self.head.weight.device,
-        )
