@@ -152,7 +152,18 @@ class StreamingDecoder(SpikingModel):
         """Fresh state for one step of input ``x [B, channels]``."""
         raise NotImplementedError
 
-    def _run(self, x_seq: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:  # pragma: no cover
+    def _run(self, x_seq: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """Decode ``x_seq`` in pieces of ``_CHUNK`` bins (bounded memory), threading the state."""
+        ys = []
+        for part in x_seq.split(_CHUNK):
+            y, state = self._run_chunk(part, state)
+            ys.append(y)
+        return torch.cat(ys), state
+
+    def _run_chunk(
+        self, x_seq: torch.Tensor, state: Any
+    ) -> tuple[torch.Tensor, Any]:  # pragma: no cover
+        """Outputs ``[t, B, output_dim]`` and the new state for a piece of ``t`` bins."""
         raise NotImplementedError
 
     def _check(self, x_seq: torch.Tensor, name: str, rank: int) -> None:

@@ -29,8 +29,6 @@ from spike_bmi._stream import (
 
 __all__ = ["ANN3D", "ANN3DConfig", "ANNConfig", "ANNFlat"]
 
-_CHUNK = 512
-
 
 @dataclass(frozen=True, kw_only=True)
 class ANNConfig:
@@ -133,13 +131,12 @@ class ANNFlat(StreamingDecoder):
         self._check(x_seq, "x_seq", 3)
         return self._features(x_seq, self.init_state(x_seq[0]))[0]
 
-    def _run(self, x_seq: torch.Tensor, state: WindowState) -> tuple[torch.Tensor, WindowState]:
-        ys = []
-        for part in x_seq.split(_CHUNK):
-            h, full, state = self._features(part, state)
-            y = self.mlp.head(h)
-            ys.append(torch.where(full[:, None, None], y, torch.zeros_like(y)))
-        return torch.cat(ys), state
+    def _run_chunk(
+        self, x_seq: torch.Tensor, state: WindowState
+    ) -> tuple[torch.Tensor, WindowState]:
+        h, full, state = self._features(x_seq, state)
+        y = self.mlp.head(h)
+        return torch.where(full[:, None, None], y, torch.zeros_like(y)), state
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with a fresh ``hidden2 -> num_outputs`` layer."""
@@ -198,12 +195,11 @@ class ANN3D(StreamingDecoder):
         self._check(x_seq, "x_seq", 3)
         return self._features(x_seq, self.init_state(x_seq[0]))[0]
 
-    def _run(self, x_seq: torch.Tensor, state: WindowState) -> tuple[torch.Tensor, WindowState]:
-        ys = []
-        for part in x_seq.split(_CHUNK):
-            h, state = self._features(part, state)
-            ys.append(self.mlp.head(h))
-        return torch.cat(ys), state
+    def _run_chunk(
+        self, x_seq: torch.Tensor, state: WindowState
+    ) -> tuple[torch.Tensor, WindowState]:
+        h, state = self._features(x_seq, state)
+        return self.mlp.head(h), state
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with a fresh ``hidden2 -> num_outputs`` layer."""

@@ -32,8 +32,6 @@ from spike_bmi._stream import (
 
 __all__ = ["LSTMConfig", "LSTMDecoder", "LSTMState", "StreamingLSTMConfig", "StreamingLSTMDecoder"]
 
-_CHUNK = 512
-
 
 class LSTMState(NamedTuple):
     """Hidden and cell state, each ``[B, hidden]``."""
@@ -115,12 +113,11 @@ class LSTMDecoder(StreamingDecoder):
         self._check(x_seq, "x_seq", 3)
         return self._last_hidden(x_seq, self.init_state(x_seq[0]))[0]
 
-    def _run(self, x_seq: torch.Tensor, state: WindowState) -> tuple[torch.Tensor, WindowState]:
-        ys = []
-        for part in x_seq.split(_CHUNK):
-            h, state = self._last_hidden(part, state)
-            ys.append(self.head(h))
-        return torch.cat(ys), state
+    def _run_chunk(
+        self, x_seq: torch.Tensor, state: WindowState
+    ) -> tuple[torch.Tensor, WindowState]:
+        h, state = self._last_hidden(x_seq, state)
+        return self.head(h), state
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out with a fresh ``hidden -> num_outputs`` layer."""

@@ -33,8 +33,6 @@ from spike_core import LIFCell, LIFState
 
 __all__ = ["SNN3D", "SNN3DConfig", "SNNStreaming", "SNNStreamingConfig", "SNNStreamingState"]
 
-_CHUNK = 512
-
 
 def _standard_normal(n: int) -> torch.Tensor:
     """N(0, 1) values (left uninitialised on the meta device, whose random kernels load sympy)."""
@@ -217,12 +215,11 @@ class SNN3D(StreamingDecoder):
         win, _, _ = sliding_windows(x_seq, self.init_state(x_seq[0]))
         return self._layers(chunk_sums(win, self.config.num_chunks))[1]
 
-    def _run(self, x_seq: torch.Tensor, state: WindowState) -> tuple[torch.Tensor, WindowState]:
-        ys = []
-        for part in x_seq.split(_CHUNK):
-            win, _, state = sliding_windows(part, state)
-            ys.append(self._layers(chunk_sums(win, self.config.num_chunks))[0])
-        return torch.cat(ys), state
+    def _run_chunk(
+        self, x_seq: torch.Tensor, state: WindowState
+    ) -> tuple[torch.Tensor, WindowState]:
+        win, _, state = sliding_windows(x_seq, state)
+        return self._layers(chunk_sums(win, self.config.num_chunks))[0], state
 
     def reset_classifier(self, num_outputs: int) -> None:
         """Replace the read-out layer and the output scales for ``num_outputs`` outputs."""
