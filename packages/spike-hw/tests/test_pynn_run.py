@@ -1,4 +1,4 @@
-"""Exported PyNN networks: our exact-integration simulator, and agreement with NEST via pyNN.nest."""
+"""Exported PyNN networks: our exact-integration simulator, and agreement with NEST and Brian2."""
 
 import importlib.util
 import math
@@ -176,6 +176,81 @@ def test_nest_spike_agreement(name: str, make: object) -> None:
     assert within["n_reference"] > 50  # the network is active
     assert within["fraction"] >= 0.95
     assert within["count_correlation"] >= 0.99
+
+
+def test_brian2_grid_semantics() -> None:
+    # constant drive: NEST holds v for tau_refrac / dt steps, Brian2 for one step fewer, and
+    # Brian2 stamps a spike at the start of the step whose update crossed the threshold
+    net = PyNNNetwork(dt_ms=DT)
+    params = {"tau_m": 10.0, "cm": 0.5, "v_rest": 0.0, "v_reset": 0.0, "v_thresh": 1.0,
+              "tau_refrac": 3 * DT, "i_offset": 0.15}  # fmt: skip
+    net.populations = [
+        {"label": "n", "size": 1, "cell": "IF_curr_exp", "params": {**params, "tau_syn_E": 1.0,
+         "tau_syn_I": 1.0}, "record": []},
+    ]  # fmt: skip
+    nest_t = simulate_pynn(net, {}, 30.0)["n"][0]
+    b2_t = simulate_pynn(net, {}, 30.0, grid="brian2")["n"][0]
+    assert b2_t[0] == pytest.approx(nest_t[0] - DT)
+    assert np.diff(nest_t)[0] == pytest.approx(np.diff(b2_t)[0] + DT)
+    # a delta input of 0.6 mV at 1.0 ms + one dt delay: NEST fires at the arrival step (1.1);
+    # Brian2 adds the jump after that step's threshold test, decays it one step and fires at 1.2
+    params["v_thresh"], params["i_offset"] = 0.5, 0.0
+    net.populations = [
+        {"label": "in", "size": 1, "cell": "SpikeSourceArray", "params": {}, "record": []},
+        {"label": "n", "size": 1, "cell": "IF_curr_delta", "params": params, "record": []},
+    ]
+    net.projections = [
+        {"pre": "in", "post": "n", "receptor_type": "excitatory",
+         "connections": [(0, 0, 0.6, DT)], "connector": "FromListConnector",
+         "synapse": {"type": "StaticSynapse"}},
+    ]  # fmt: skip
+    assert simulate_pynn(net, {"in": [[1.0]]}, 5.0)["n"][0] == pytest.approx([1.1])
+    assert simulate_pynn(net, {"in": [[1.0]]}, 5.0, grid="brian2")["n"][0] == pytest.approx([1.2])
+    net.projections[0]["connections"] = [(0, 0, 0.5 * math.exp(DT / 10.0) * 0.999, DT)]
+    # a jump just above threshold fires on NEST's grid, but not after Brian2's one-step decay
+    assert simulate_pynn(net, {"in": [[1.0]]}, 5.0)["n"][0].size == 1
+    assert simulate_pynn(net, {"in": [[1.0]]}, 5.0, grid="brian2")["n"][0].size == 0
+    with pytest.raises(ValueError, match="grid"):
+        simulate_pynn(net, {}, 5.0, grid="loihi")
+
+
+def _brian2() -> object:
+    if importlib.util.find_spec("brian2") is None or importlib.util.find_spec("pyNN") is None:
+        pytest.skip("brian2 / pyNN not installed (spike-hw[pynn])")
+    import pyNN.brian2 as sim  # installed: an import failure is a test failure, not a skip
+
+    return sim
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("feed-forward CubaLIF 5-6-3", _feedforward),
+        ("recurrent CubaLIF 8", _recurrent),
+        ("recurrent LIF (delta) 8", lambda: _recurrent(delta=True)),
+    ],
+)
+def test_brian2_spike_agreement(name: str, make: object) -> None:
+    sim = _brian2()
+    net = make()  # type: ignore[operator]
+    t_stop = 200.0
+    inputs = {"input": _inputs(5, t_stop, rate_hz=100.0, seed=3)}
+    theirs = run_pynn(net, sim, inputs, t_stop)
+    ours = simulate_pynn(net, inputs, t_stop, grid="brian2")
+    exact = spike_agreement(ours, theirs, tolerance=0.0)
+    nest_grid = spike_agreement(simulate_pynn(net, inputs, t_stop), theirs, tolerance=DT)
+    print(
+        f"\n{name}: Brian2 {exact['n_other']:.0f} spikes, ours (Brian2 grid) "
+        f"{exact['n_reference']:.0f}; identical times {exact['fraction']:.3f}, spike-count "
+        f"correlation {exact['count_correlation']:.4f}; ours on NEST's grid "
+        f"{nest_grid['n_reference']:.0f} spikes, within one dt {nest_grid['fraction']:.3f}, "
+        f"count correlation {nest_grid['count_correlation']:.4f}"
+    )
+    assert exact["n_reference"] > 50  # the network is active
+    assert exact["fraction"] >= 0.99
+    assert exact["count_correlation"] >= 0.999
+    assert nest_grid["count_correlation"] >= 0.95  # same network, different refractory timing
 
 
 def test_nir_reference_vs_pynn_semantics() -> None:

@@ -14,8 +14,16 @@ with ``P22 = e^{-dt/tau_m}``, ``P20 = tau_m / cm (1 - P22)``, ``P21x = tau_x tau
 (cm (tau_m - tau_x)) (P22 - e^{-dt/tau_x})``. For ``IF_curr_delta`` the arriving weights are
 added to ``v`` directly (and discarded while refractory). A spike emitted at time ``t`` reaches
 its target at ``t + delay``; a ``SpikeSourceArray`` spike at ``t`` likewise.
-:func:`run_pynn` builds the same description on a PyNN backend module (e.g. ``pyNN.nest``),
-runs it and returns the recorded spike times, and :func:`spike_agreement` compares the two.
+
+``grid="brian2"`` follows ``pyNN.brian2`` instead (same propagators, Brian2's schedule per step
+``n``): update (``v`` held while ``n - n_last < tau_refrac / dt``, so one step fewer than NEST),
+threshold ``v > v_thresh`` stamped ``n dt``, weights arriving at step ``n`` added (to ``v`` for
+delta synapses, also while refractory), then reset. A spike's effect reaches its target's
+threshold ``delay + dt`` later on both grids.
+
+:func:`run_pynn` builds the same description on a PyNN backend module (``pyNN.nest``,
+``pyNN.brian2``), runs it and returns the recorded spike times, and :func:`spike_agreement`
+compares the two.
 """
 
 from __future__ import annotations
@@ -70,6 +78,8 @@ def simulate_pynn(
     net: PyNNNetwork,
     spike_times: Mapping[str, Sequence[Sequence[float]]],
     t_stop: float,
+    *,
+    grid: str = "nest",
 ) -> SpikeTrains:
     """Simulate a PyNN network description with exact integration on its own grid ``dt``.
 
@@ -79,6 +89,12 @@ def simulate_pynn(
         spike_times: ``SpikeSourceArray`` label -> one sequence of spike times (ms, multiples
             of ``dt`` in ``(0, t_stop]``) per neuron; unlisted sources stay silent.
         t_stop: simulated time in ms (a multiple of ``dt``).
+        grid: the step order and time stamps of ``"nest"`` (on-grid ``iaf_psc_exp`` /
+            ``iaf_psc_delta``, the module docstring) or ``"brian2"`` (``pyNN.brian2``: the
+            same propagators, but a spike is stamped at the start of the step whose update
+            crossed ``v > v_thresh``, arriving weights are added after that step's threshold
+            test, ``tau_refrac / dt - 1`` refractory steps, delta inputs are not discarded
+            while refractory).
 
     Returns:
         Label -> one array of spike times (ms) per neuron, for every population (sources echo
@@ -87,8 +103,10 @@ def simulate_pynn(
     Raises:
         TypeError: if ``net`` is not a :class:`~spike_hw.PyNNNetwork`.
         ValueError: for off-grid or out-of-range times, unknown labels, positive inhibitory
-            weights, non-positive delays or unsupported cell types.
+            weights, non-positive delays, unsupported cell types or an unknown ``grid``.
     """
+    if grid not in ("nest", "brian2"):
+        raise ValueError(f"grid must be 'nest' or 'brian2', got {grid!r}")
     pops = _check_inputs(net, spike_times, t_stop)
     dt = net.dt_ms
     n_steps = _steps(t_stop, dt, "t_stop")
@@ -161,6 +179,11 @@ def simulate_pynn(
                 st[rec] = (p11, p21, np.zeros(size))
         state[lbl] = st
 
+    if grid == "brian2":
+        _run_brian2_grid(pops, state, arrivals, spikes, source_steps, emit, n_steps, dt)
+        return {
+            lbl: [np.asarray(t, dtype=np.float64) for t in trains] for lbl, trains in spikes.items()
+        }
     for n in range(n_steps + 1):
         for label, k in source_steps.get(n, []):
             spikes[label][k].append(n * dt)
@@ -195,6 +218,52 @@ def simulate_pynn(
     }
 
 
+def _run_brian2_grid(
+    pops: dict[str, dict[str, Any]],
+    state: dict[str, dict[str, Any]],
+    arrivals: dict[str, dict[str, np.ndarray]],
+    spikes: dict[str, list[list[float]]],
+    source_steps: dict[int, list[tuple[str, int]]],
+    emit: Any,
+    n_steps: int,
+    dt: float,
+) -> None:
+    """Brian2's schedule per step n: state update, threshold (stamp ``n dt``), synapses, reset."""
+    for st in state.values():
+        st["last"] = np.full(st["v"].shape, -(10**9), dtype=np.int64)
+    for n in range(n_steps):
+        fired_now: dict[str, np.ndarray] = {}
+        for lbl, st in state.items():
+            q = pops[lbl]["params"]
+            free = (n - st["last"]) >= st["ref_steps"]  # timestep(t - lastspike) >= refractory
+            v_rest = float(q["v_rest"])
+            v_new = v_rest + (st["v"] - v_rest) * st["p22"] + st["p20"] * st["i0"]
+            if pops[lbl]["cell"] == "IF_curr_exp":
+                for rec in ("excitatory", "inhibitory"):
+                    p11, p21, cur = st[rec]
+                    v_new = v_new + p21 * cur
+                    st[rec] = (p11, p21, cur * p11)
+            st["v"] = np.where(free, v_new, st["v"])
+            fired = np.nonzero((st["v"] > float(q["v_thresh"])) & free)[0]
+            st["last"][fired] = n
+            for k in fired.tolist():
+                spikes[lbl][k].append(n * dt)
+            fired_now[lbl] = fired
+            if fired.size:
+                emit(lbl, fired, n)
+        for label, k in source_steps.get(n, []):
+            spikes[label][k].append(n * dt)
+            emit(label, np.asarray([k]), n)
+        for lbl, st in state.items():  # synapses: weights arriving at this step
+            if pops[lbl]["cell"] == "IF_curr_exp":
+                for rec in ("excitatory", "inhibitory"):
+                    p11, p21, cur = st[rec]
+                    st[rec] = (p11, p21, cur + arrivals[lbl][rec][n])
+            else:  # v += w, also while refractory (pyNN.brian2 has no guard)
+                st["v"] = st["v"] + arrivals[lbl]["excitatory"][n] + arrivals[lbl]["inhibitory"][n]
+            st["v"][fired_now[lbl]] = float(pops[lbl]["params"]["v_reset"])
+
+
 def run_pynn(
     net: PyNNNetwork,
     sim: Any,
@@ -203,12 +272,13 @@ def run_pynn(
     *,
     record: Sequence[str] | None = None,
     setup_kwargs: dict[str, Any] | None = None,
+    brian2_target: str | None = "numpy",
 ) -> SpikeTrains:
     """Build ``net`` on a PyNN backend, run it for ``t_stop`` ms and return the spike times.
 
     Args:
         net: the description (left unchanged).
-        sim: a PyNN backend module, e.g. ``pyNN.nest``.
+        sim: a PyNN backend module, e.g. ``pyNN.nest`` or ``pyNN.brian2``.
         spike_times: ``SpikeSourceArray`` label -> spike times (ms) per neuron, as in
             :func:`simulate_pynn`.
         t_stop: simulated time in ms.
@@ -216,6 +286,11 @@ def run_pynn(
         setup_kwargs: extra ``sim.setup`` options; for ``pyNN.nest`` the default is
             ``{"spike_precision": "on_grid"}`` (grid models ``iaf_psc_exp``/``iaf_psc_delta``,
             as :func:`simulate_pynn`; PyNN's own default is the off-grid ``*_ps`` models).
+        brian2_target: for ``pyNN.brian2``, Brian2's code-generation target
+            (``brian2.prefs.codegen.target``, a global setting) before building: ``"numpy"``
+            (default: no compiler needed, the fastest start for small networks), ``"cython"``
+            or ``None`` to leave it as it is. Compare its results with
+            ``simulate_pynn(..., grid="brian2")``.
 
     Returns:
         Label -> one array of spike times (ms) per neuron, for the recorded populations.
@@ -233,8 +308,13 @@ def run_pynn(
     run_net = copy.deepcopy(net)
     for p in run_net.populations:  # spikes only (pyNN.nest cannot record v of IF_curr_delta)
         p["record"] = ["spikes"] if p["label"] in labels else []
-    if setup_kwargs is None and getattr(sim, "__name__", "") == "pyNN.nest":
+    backend = getattr(sim, "__name__", "")
+    if setup_kwargs is None and backend == "pyNN.nest":
         setup_kwargs = {"spike_precision": "on_grid"}
+    if backend == "pyNN.brian2" and brian2_target is not None:
+        import brian2
+
+        brian2.prefs.codegen.target = brian2_target
     built = build_pynn(run_net, sim, setup_kwargs=setup_kwargs)
     for p in run_net.populations:  # pyNN.nest cannot initialise v of IF_curr_delta: set V_m
         nodes = getattr(built["populations"][p["label"]], "node_collection", None)
