@@ -1,8 +1,8 @@
-"""Interop with other frameworks in the same run (snnTorch; SpikingJelly numerically).
+"""Interop with snnTorch in the same run (SpikingJelly numerically).
 
-Peers not installable here or without a NIR path: Norse and Sinabs are not installed in this
-environment; SpikingJelly 0.0.0.0.14 (the PyPI release) has no ``nir_exchange`` module, so it is
-compared through its neuron equations instead (see test_nir_spec.py check 7).
+Norse is tested in test_nir_norse.py / test_nir_norse_export.py. Sinabs and SpikingJelly: see
+docs/packages/spike-hw.md (SpikingJelly 0.0.0.0.14, the PyPI release, has no ``nir_exchange``
+module, so it is compared through its neuron equations in test_nir_spec.py check 7).
 """
 
 import numpy as np

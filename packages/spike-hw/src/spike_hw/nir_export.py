@@ -32,6 +32,7 @@ the threshold exactly.
 
 from __future__ import annotations
 
+import inspect
 import math
 from pathlib import Path
 from typing import Any, cast
@@ -355,6 +356,12 @@ def to_nir(
     )
 
 
+def _has_scalar_array(tree: Any) -> bool:
+    if isinstance(tree, dict):
+        return any(_has_scalar_array(v) for v in tree.values())
+    return isinstance(tree, np.ndarray) and tree.ndim == 0
+
+
 def write_nir(graph: Any, path: str | Path) -> Path:
     """Write a NIR graph to an HDF5 file atomically (temporary file, then rename).
 
@@ -368,8 +375,16 @@ def write_nir(graph: Any, path: str | Path) -> Path:
     nir = nir_module()
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
+    kwargs: dict[str, Any] = {}
+    if (
+        _has_scalar_array(graph.to_dict())
+        and "compression" in inspect.signature(nir.write).parameters
+    ):
+        # nir 1.0.8 gzips every array by default and h5py refuses filters on 0-d datasets (other
+        # frameworks' exporters, e.g. Norse's, write scalar neuron parameters)
+        kwargs["compression"] = None
     try:
-        nir.write(str(tmp), graph)
+        nir.write(str(tmp), graph, **kwargs)
         tmp.replace(path)
     finally:
         if tmp.exists():
