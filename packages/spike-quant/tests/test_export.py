@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -41,6 +43,31 @@ def test_exact_integer_forward_equals_fake_quant_float64_bit_for_bit(bn: bool) -
     assert torch.equal(res["output"], ref)
     assert res["counts"][0].dtype == torch.int64
     assert len(res["accumulators"]) == 3
+
+
+# float32 weight and step whose float32 quotient rounds to -4, the float64 one to -3
+_W, _S = -0.45857951045036316, 0.13102272152900696
+
+
+def test_integer_codes_are_those_of_the_float64_forward_at_a_rounding_boundary() -> None:
+    # The docs example failed once in CI on such a weight: the export took codes from a float32
+    # quotient, the float64 reference from a float64 one.
+    w32, s32 = torch.tensor(_W), torch.tensor(_S)
+    assert float(torch.round(w32 / s32)) == -4.0  # the premise: the two quotients disagree
+    assert float(torch.round(w32.double() / s32.double())) == -3.0
+    layer = QLinear(in_features=1, out_features=1, bias=False, w_bits=4).eval()
+    with torch.no_grad():
+        layer.weight.fill_(_W)
+        layer.weight_quant.step.fill_(_S)
+    assert int(layer.integer_weight()) == -3  # from the float32 layer
+    net = nn.Sequential(layer)
+    exp = export_integer(net, input_scale=1.0)  # exported from the float32 model
+    assert int(exp["layers"][0]["weight"]) == -3
+    ref = copy.deepcopy(net).double()
+    x = torch.ones(1, 1, 1)
+    with torch.no_grad():
+        assert float(ref[0].quantized_weight()) == -3 * _S
+        assert torch.equal(integer_forward(exp, x)["output"], ref(x.double()))
 
 
 def test_export_is_plain_integers_plus_scales() -> None:

@@ -196,9 +196,16 @@ class LSQQuantizer(nn.Module):
 
     @torch.no_grad()
     def integer_codes(self, v: torch.Tensor) -> torch.Tensor:
-        """Integer codes ``round(clip(v / s, -Q_N, Q_P))`` as ``int32`` (``v``'s shape)."""
+        """Integer codes ``round(clip(v / s, -Q_N, Q_P))`` as ``int32`` (``v``'s shape).
+
+        The quotient is taken in float64 whatever the dtype of ``v``: these are the codes of the
+        float64 fake-quantized forward, which the integer export equals bit for bit. (A float32
+        quotient can round a weight lying within float32 rounding of a ``k + 1/2`` boundary to
+        the other side, about one weight in ten million.)
+        """
         self.check_step()
-        codes = torch.round(torch.clamp(v / self._shaped_step(v), -self.q_n, self.q_p))
+        step = self._shaped_step(v).to(torch.float64)
+        codes = torch.round(torch.clamp(v.to(torch.float64) / step, -self.q_n, self.q_p))
         return codes.to(torch.int32)
 
     def extra_repr(self) -> str:
