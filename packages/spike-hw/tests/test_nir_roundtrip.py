@@ -217,3 +217,30 @@ def test_scalar_parameter_graph_writes_and_reads(tmp_path) -> None:
         ref = from_nir(graph, dt=1e-3)(x)
         assert ref.sum() > 0
         assert torch.equal(from_nir(back, dt=1e-3)(x), ref)
+
+
+@pytest.mark.parametrize("dt", [1e-3, 1.0])
+def test_exact_scheme_import_matches_reference(dt: float) -> None:
+    """``from_nir(scheme="exact")`` steps like ``simulate_nir(scheme="exact")``."""
+    torch.manual_seed(7)
+    mine = nn.Sequential(
+        SeqToBatch(nn.Linear(4, 5)), CubaLIF(tau_syn=2 * dt, tau_mem=3 * dt, dt=dt),
+        SeqToBatch(nn.Linear(5, 4)), LIF(tau_mem=1.5 * dt, dt=dt, v_leak=0.1),
+        SeqToBatch(nn.Linear(4, 2)), LI(tau_mem=2 * dt, dt=dt),
+    )  # fmt: skip
+    graph = to_nir(mine, input_shape=(4,), dt=dt)
+    x = torch.rand(8, 3, 4) * 4
+    exact = from_nir(graph, dt=dt, scheme="exact")
+    assert exact[3].decay == pytest.approx(1 - np.exp(-1 / 1.5))
+    with torch.no_grad():
+        ours = exact(x).double()
+        euler = from_nir(graph, dt=dt)(x).double()
+    ref = simulate_nir(graph, x, dt=dt, scheme="exact")["outputs"]["output"]
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(euler, ref, atol=1e-3)
+
+
+def test_bad_scheme_is_rejected() -> None:
+    graph = to_nir(nn.Sequential(nn.Linear(2, 2), LIF(tau_mem=2.0)), input_shape=(2,))
+    with pytest.raises(ValueError, match="scheme"):
+        from_nir(graph, scheme="rk4")

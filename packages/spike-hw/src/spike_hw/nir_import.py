@@ -10,10 +10,16 @@ r dt)``, ``CubaLIF -> CubaLIF`` with ``r_model = r w_in dt / tau_syn``, ``LI -> 
 and the recurrent subgraph ``{input, lif, w_rec, output}`` -> :class:`~spike_hw.Recurrent`. Any
 other valid graph (fan-in, per-neuron parameters, ``Threshold``) imports as a
 :class:`NIRGraphModule` that runs the float reference executor.
+
+``scheme="exact"`` integrates the membrane of ``LIF``/``LI``/``CubaLIF`` exactly over one step
+with the input held (``v <- v_leak + (v - v_leak) e^{-dt/tau} + R I (1 - e^{-dt/tau})``, the
+discretisation Sinabs and Lava use), as the float reference does: it is the Euler step with the
+time constant ``dt / (1 - e^{-dt/tau})``. The synaptic current of ``CubaLIF`` stays Euler.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +51,19 @@ class _NotUniformError(Exception):
     pass
 
 
-def _neuron(name: str, node: Any, dt: float) -> nn.Module:
+def _membrane_tau(tau: float, dt: float, scheme: str) -> float:
+    """Time constant whose Euler step is the ``scheme``'s membrane decay."""
+    return tau if scheme == "euler" else dt / -math.expm1(-dt / tau)
+
+
+def _neuron(name: str, node: Any, dt: float, scheme: str = "euler") -> nn.Module:
     kind = type(node).__name__
     s = lambda f, v=None: _scalar(name, f, getattr(node, f) if v is None else v)  # noqa: E731
     v_reset = lambda: s("v_reset", node.v_reset if node.v_reset is not None else 0.0)  # noqa: E731
     if kind == "LIF":
-        tau = s("tau")
+        tau = _membrane_tau(s("tau"), dt, scheme)
         meta = (node.metadata or {}).get("spike_hw", {})
-        if int(np.asarray(meta.get("decay_input", 1))) == 0:
+        if scheme == "euler" and int(np.asarray(meta.get("decay_input", 1))) == 0:
             return LIF(
                 tau_mem=tau, dt=dt, r=s("r") * dt / tau, v_leak=s("v_leak"),
                 v_threshold=s("v_threshold"), v_reset=v_reset(), decay_input=False,
@@ -66,12 +77,12 @@ def _neuron(name: str, node: Any, dt: float) -> nn.Module:
     if kind == "CubaLIF":
         tau_syn = s("tau_syn")
         return CubaLIF(
-            tau_syn=tau_syn, tau_mem=s("tau_mem"), dt=dt,
+            tau_syn=tau_syn, tau_mem=_membrane_tau(s("tau_mem"), dt, scheme), dt=dt,
             r=s("r") * s("w_in") * dt / tau_syn, v_leak=s("v_leak"),
             v_threshold=s("v_threshold"), v_reset=v_reset(),
         )  # fmt: skip
     if kind == "LI":
-        return LI(tau_mem=s("tau"), dt=dt, r=s("r"), v_leak=s("v_leak"))
+        return LI(tau_mem=_membrane_tau(s("tau"), dt, scheme), dt=dt, r=s("r"), v_leak=s("v_leak"))
     if kind == "I":
         return Integrator(r=s("r") * dt)
     raise _NotUniformError(kind)
@@ -81,13 +92,13 @@ def _ints(v: Any) -> tuple[int, ...]:
     return tuple(int(a) for a in np.atleast_1d(np.asarray(v)))
 
 
-def _layer(name: str, node: Any, dt: float) -> nn.Module:
+def _layer(name: str, node: Any, dt: float, scheme: str = "euler") -> nn.Module:
     nir = nir_module()
     kind = type(node).__name__
     if kind in ("LIF", "IF", "CubaLIF", "LI", "I"):
-        return _neuron(name, node, dt)
+        return _neuron(name, node, dt, scheme)
     if isinstance(node, nir.NIRGraph):
-        return _recurrent(name, node, dt)
+        return _recurrent(name, node, dt, scheme)
     if kind in ("Affine", "Linear"):
         w = torch.as_tensor(np.asarray(node.weight), dtype=torch.float32)
         if w.dim() != 2:
@@ -141,7 +152,7 @@ def _layer(name: str, node: Any, dt: float) -> nn.Module:
     raise _NotUniformError(kind)
 
 
-def _recurrent(name: str, g: Any, dt: float) -> nn.Module:
+def _recurrent(name: str, g: Any, dt: float, scheme: str) -> nn.Module:
     nir = nir_module()
     kinds = {n: type(v).__name__ for n, v in g.nodes.items()}
     neurons = [n for n, k in kinds.items() if k in ("LIF", "CubaLIF", "IF")]
@@ -160,7 +171,7 @@ def _recurrent(name: str, g: Any, dt: float) -> nn.Module:
     rec = _layer(f"{name}.{w}", g.nodes[w], dt)
     if rec.in_features != rec.out_features:  # type: ignore[operator]
         raise ValueError(f"node {name!r}: recurrent weight must be square")
-    return Recurrent(neuron=_neuron(f"{name}.{n}", g.nodes[n], dt), recurrent=rec)  # type: ignore[arg-type]
+    return Recurrent(neuron=_neuron(f"{name}.{n}", g.nodes[n], dt, scheme), recurrent=rec)  # type: ignore[arg-type]
 
 
 class NIRGraphModule(nn.Module):
@@ -169,15 +180,16 @@ class NIRGraphModule(nn.Module):
     Args:
         graph: the NIR graph.
         dt: time step in seconds.
+        scheme: membrane integration, ``"euler"`` or ``"exact"``.
 
     Shapes:
         input ``[T, B, *input_shape]``, output ``[T, B, *output_shape]`` (the single Output node).
     """
 
-    def __init__(self, graph: Any, *, dt: float) -> None:
+    def __init__(self, graph: Any, *, dt: float, scheme: str = "euler") -> None:
         super().__init__()
         self.graph, self.dt = graph, float(dt)
-        self._runner = FloatReference(graph, dt=dt)
+        self._runner = FloatReference(graph, dt=dt, scheme=scheme)
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         """Simulate in float64 and return the output in ``x_seq``'s dtype (no gradients)."""
@@ -213,12 +225,15 @@ def _chain(graph: Any) -> list[str] | None:
     return order if cur == outs[0] and len(order) == len(graph.nodes) - 2 else None
 
 
-def from_nir(graph: Any, *, dt: float = 1e-4) -> nn.Module:
+def from_nir(graph: Any, *, dt: float = 1e-4, scheme: str = "euler") -> nn.Module:
     """Import a NIR graph as a PyTorch module over time-major input.
 
     Args:
         graph: a ``nir.NIRGraph`` (validated first: missing nodes, shapes, stateless cycles).
         dt: the time step in seconds the graph is simulated with.
+        scheme: membrane integration: ``"euler"`` (forward Euler, as snnTorch, SpikingJelly,
+            Norse and spike-core step) or ``"exact"`` (exponential decay over one step with the
+            input held, as Sinabs and Lava step; see the module docstring).
 
     Returns:
         ``nn.Sequential`` of spike-core modules for chain graphs, else :class:`NIRGraphModule`.
@@ -228,19 +243,21 @@ def from_nir(graph: Any, *, dt: float = 1e-4) -> nn.Module:
     """
     if not (isinstance(dt, int | float) and dt > 0 and np.isfinite(dt)):
         raise ValueError(f"dt must be a positive finite number, got {dt!r}")
+    if scheme not in ("euler", "exact"):
+        raise ValueError(f"scheme must be 'euler' or 'exact', got {scheme!r}")
     schedule_graph(graph)  # validation
     order = _chain(graph)
     if order is not None:
         layers = []
         try:
             for name in order:
-                m = _layer(name, graph.nodes[name], float(dt))
+                m = _layer(name, graph.nodes[name], float(dt), scheme)
                 stateless = not isinstance(m, IF | LIF | CubaLIF | LI | Integrator | Recurrent)
                 layers.append(SeqToBatch(m) if stateless else m)
             return nn.Sequential(*layers)
         except _NotUniformError:
             pass
-    module = NIRGraphModule(graph, dt=dt)
+    module = NIRGraphModule(graph, dt=dt, scheme=scheme)
     for name, node in module._runner.schedule.nodes.items():
         kind = type(node).__name__
         if node is not None and kind not in (
