@@ -11,6 +11,15 @@ speed-up over each peer, and the fraction of a same-size ``torch.Tensor.copy_`` 
 interleaved with the case's repeats so both see the same machine load; the copy alone is also
 printed per shape).
 
+Every case first runs once at full size (measuring memory), then ``--warmup`` more untimed
+times, then ``--repeats`` timed times. ``--malloc keep`` runs every subprocess (the copy, our
+backends and every peer alike) with glibc told to keep freed memory in the process instead of
+unmapping it (``GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=...``, the
+effect the jemalloc/tcmalloc preloads of PyTorch's CPU tuning guides have). Without it, each
+fresh multi-hundred-megabyte output is new pages from the operating system, zeroed on first
+touch; on virtual machines that return freed guest memory to the host, that first touch can cost
+several times the kernel itself, which no implementation's code controls.
+
 The neuron is the common denominator: LIF, tau = 2 (decay 0.5), threshold 1, hard reset to 0,
 ATan surrogate (alpha 2), float32; the backward pass gets a fixed random upstream gradient.
 
@@ -19,6 +28,7 @@ Usage::
     uv run python benchmarks/neurons.py --T 16 --neurons 22            # T=16, 2**22 neurons
     uv run python benchmarks/neurons.py                                # T 4 16 64 x 2**20, 2**22
     uv run python benchmarks/neurons.py --impl spike-core:cpu spikingjelly --modes fwd
+    uv run python benchmarks/neurons.py --T 16 --neurons 22 --malloc keep   # allocator tuned
 """
 
 from __future__ import annotations
@@ -39,6 +49,8 @@ from typing import Any
 IMPLS = ["spike-core:cpu", "spike-core:torch", "spikingjelly", "snntorch", "norse", "sinabs"]
 PEERS = ["spikingjelly", "snntorch", "norse", "sinabs"]
 PASSES = {"fwd": 2, "fwdbwd": 4}
+# glibc: never serve allocations by mmap, never trim the heap: freed memory is reused in-process
+KEEP_TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1099511627776"
 
 
 def _installed(impl: str) -> bool:
@@ -149,6 +161,8 @@ def _worker(cfg: dict[str, Any]) -> dict[str, Any]:
     base = _rss_bytes()
     once()  # first full-size run: memory
     peak_extra = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    for _ in range(cfg["warmup"]):
+        once()
     times, copies = [], []
     src, dst = torch.randn(T, N, generator=gen), torch.zeros(T, N)
     for _ in range(cfg["repeats"]):  # copy_ interleaved with the case: same load conditions
@@ -166,11 +180,15 @@ def _worker(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def _spawn(cfg: dict[str, Any]) -> dict[str, Any] | None:
+    env = dict(os.environ)
+    if cfg["malloc"] == "keep":
+        env["GLIBC_TUNABLES"] = KEEP_TUNABLES
     proc = subprocess.run(
         [sys.executable, __file__, "--_worker", json.dumps(cfg)],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if proc.returncode != 0:
         print(f"  ! {cfg['impl']} {cfg['mode']} failed: {proc.stderr.strip().splitlines()[-1:]}")
@@ -196,7 +214,7 @@ def _check_equivalence() -> None:
         print(f"check: spike-core torch vs SpikingJelly, max |diff| = {(sj - ref).abs().max():g}")
 
 
-def _header(threads: int) -> None:
+def _header(threads: int, malloc: str) -> None:
     import torch
 
     versions = [f"torch {torch.__version__}"]
@@ -216,6 +234,8 @@ def _header(threads: int) -> None:
     print(f"machine: {cpu}, {os.cpu_count()} logical CPUs; torch threads: {threads}")
     print("versions: " + ", ".join(versions))
     print(f"load average at start: {os.getloadavg()}")
+    tuned = f"GLIBC_TUNABLES={KEEP_TUNABLES}" if malloc == "keep" else "system default"
+    print(f"allocator (every case, copy included): {tuned}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,12 +248,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--impl", nargs="+", default=IMPLS, choices=IMPLS)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2, help="untimed full-size runs per case")
+    parser.add_argument(
+        "--malloc",
+        choices=["default", "keep"],
+        default="default",
+        help="'keep': glibc keeps freed memory for reuse, in every case alike",
+    )
     parser.add_argument("--_worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._worker:
         print(json.dumps(_worker(json.loads(args._worker))))
         return 0
-    _header(args.threads)
+    _header(args.threads, args.malloc)
     _check_equivalence()
     impls = [i for i in args.impl if _installed(i)]
     missing = [i for i in args.impl if i not in impls]
@@ -244,7 +271,14 @@ def main(argv: list[str] | None = None) -> int:
     for log_n in args.neurons:
         for T in args.T:
             N = 1 << log_n
-            base = {"T": T, "N": N, "threads": args.threads, "repeats": args.repeats}
+            base = {
+                "T": T,
+                "N": N,
+                "threads": args.threads,
+                "repeats": args.repeats,
+                "warmup": args.warmup,
+                "malloc": args.malloc,
+            }
             copy = _spawn({**base, "impl": "copy", "mode": "fwd"})
             nbytes = T * N * 4
             copy_gbs = 2 * nbytes / copy["median_s"] / 1e9 if copy else float("nan")

@@ -19,12 +19,17 @@ from typing import Any, Protocol
 
 import torch
 
+from spike_core.kernels._alloc import cache_info, empty_cache, set_cache_limit
+
 __all__ = [
     "Backend",
     "available_backends",
+    "cache_info",
+    "empty_cache",
     "register_backend",
     "resolve_backend",
     "run_multistep",
+    "set_cache_limit",
 ]
 
 
