@@ -298,11 +298,15 @@ def _synapse(sim: Any, spec: dict[str, Any]) -> Any:
     if spec["type"] == "StaticSynapse":
         return sim.StaticSynapse()
     if spec["type"] == "STDPMechanism":
+        extra = {}
+        if "dendritic_delay_fraction" in spec:  # pyNN.brian2 supports axonal delays only (0)
+            extra["dendritic_delay_fraction"] = spec["dendritic_delay_fraction"]
         return sim.STDPMechanism(
             timing_dependence=sim.SpikePairRule(**spec["timing"]),
             weight_dependence=sim.AdditiveWeightDependence(**spec["weight"]),
             weight=spec.get("weight_init", 0.0),
             delay=spec.get("delay", 1.0),
+            **extra,
         )
     raise ValueError(f"unknown synapse type {spec['type']!r}")
 

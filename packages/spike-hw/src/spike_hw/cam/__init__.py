@@ -17,6 +17,7 @@ from spike_hw.cam._protocol import (
     stress_protocol,
 )
 from spike_hw.cam._pynn import cam_to_pynn
+from spike_hw.cam._pynn_run import retime_for_grid, run_experiment_pynn
 from spike_hw.cam._simulator import CAMSimulator
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "operations_to_spikes",
     "recall_content",
     "recall_cue",
+    "retime_for_grid",
     "run_experiment",
+    "run_experiment_pynn",
     "stress_protocol",
 ]

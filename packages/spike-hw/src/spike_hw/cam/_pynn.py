@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from spike_hw.cam._network import CAMConfig, build_cam_network
@@ -38,6 +40,12 @@ def cam_to_pynn(
     cfg = config if config is not None else CAMConfig()
     pops, projs = build_cam_network(cfg, dtype=torch.float64)
     net = PyNNNetwork(dt_ms=cfg.dt)
+    if not math.isinf(cfg.stdp_window) or cfg.stdp_post_delay != 1:
+        net.warnings.append(
+            f"stdp_window={cfg.stdp_window}, stdp_post_delay={cfg.stdp_post_delay} have no PyNN "
+            "form: the backend applies its own SpikePairRule (all pairs, the synaptic delay "
+            "counted on the post-synaptic side, as NEST's stdp_synapse)"
+        )
     for label, p in pops.items():
         if p.cm is None:
             net.populations.append(

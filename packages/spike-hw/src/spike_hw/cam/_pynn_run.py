@@ -1,0 +1,186 @@
+"""The CAM's PyNN form simulated on a PyNN backend (NEST, Brian2): delay retiming and the §4.6 runs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, cast
+
+import numpy as np
+import torch
+
+from spike_hw.cam._experiments import compare_recalls, experiment_setup
+from spike_hw.cam._network import CAMConfig
+from spike_hw.cam._protocol import CAMOperation, operations_to_spikes
+from spike_hw.cam._pynn import cam_to_pynn
+from spike_hw.pynn_export import PyNNNetwork
+from spike_hw.pynn_run import run_pynn
+
+__all__ = ["retime_for_grid", "run_experiment_pynn"]
+
+_BACKENDS = ("pyNN.nest", "pyNN.brian2")
+
+
+def retime_for_grid(net: PyNNNetwork) -> dict[str, int]:
+    """Compensate delays so an on-grid backend reproduces same-step synaptic delivery (in place).
+
+    In sPyNNaker's update (and :class:`~spike_hw.cam.CAMSimulator`) a weight arriving at step
+    ``t`` already moves ``v`` at step ``t``: a spike at ``t`` through delay ``d`` fires its
+    target at ``t + d``. On NEST's and Brian2's grids the target fires at ``t + d + 1`` at the
+    earliest, so paths with different numbers of hops drift apart (the CAM's gates rely on an
+    inhibition and an excitation arriving in the same step). This gives every population a lag
+    ``L`` (steps) with ``L(post) >= L(pre) + 2 - d`` for every projection (longest path from the
+    sources, which keep ``L = 0``) and sets each delay to ``d + L(post) - L(pre) - 1 >= 1``, so
+    that every spike of population ``P`` on the grid comes exactly ``L(P)`` steps after its
+    same-step counterpart. STDP timing shifts by ``1 + L(post) - L(pre)`` steps as well.
+
+    Args:
+        net: the description (delays in ms, multiples of ``net.dt_ms``); modified in place.
+
+    Returns:
+        Label -> lag in steps.
+
+    Raises:
+        ValueError: for a projection whose delays differ, a self-projection with a delay under
+            two steps or a cycle that cannot be retimed.
+    """
+    dt = net.dt_ms
+    lag = {p["label"]: 0 for p in net.populations}
+    edges: list[tuple[str, str, int]] = []
+    for pr in net.projections:
+        delays = {round(float(c[3]) / dt) for c in pr["connections"]}
+        if len(delays) > 1:
+            raise ValueError(f"projection {pr['pre']}->{pr['post']}: delays differ ({delays})")
+        d = delays.pop() if delays else 1
+        if pr["pre"] == pr["post"] and d < 2:
+            raise ValueError(f"projection {pr['pre']}->{pr['post']}: self delay {d} < 2 steps")
+        edges.append((pr["pre"], pr["post"], d))
+    for _ in range(len(lag) + 1):
+        changed = False
+        for pre, post, d in edges:
+            if pre != post and lag[post] < lag[pre] + 2 - d:
+                lag[post] = lag[pre] + 2 - d
+                changed = True
+        if not changed:
+            break
+    else:
+        raise ValueError("the network has a cycle that delays cannot retime")
+    for pr, (pre, post, d) in zip(net.projections, edges, strict=True):
+        delay = (d + lag[post] - lag[pre] - 1) * dt
+        pr["connections"] = [(i, j, w, delay) for i, j, w, _ in pr["connections"]]
+        if "delay" in pr["synapse"]:
+            pr["synapse"]["delay"] = delay
+    return lag
+
+
+def _memory_segments(
+    ops: list[CAMOperation],
+) -> list[tuple[dict[int, set[int]], list[CAMOperation]]]:
+    """Recalls grouped by the memory content they see (after the learns before them)."""
+    memory: dict[int, set[int]] = {}
+    segments: list[tuple[dict[int, set[int]], list[CAMOperation]]] = []
+    for op in ops:
+        if op.kind == "learn":
+            memory[cast(int, op.cue)] = set(op.content)
+        elif segments and segments[-1][0] == memory:
+            segments[-1][1].append(op)
+        else:
+            segments.append((copy.deepcopy(memory), [op]))
+    return segments
+
+
+def _preload(net: PyNNNetwork, memory: dict[int, set[int]], w: float) -> None:
+    """Replace the STDP memory projections by static ones holding ``memory`` (weight ``w``)."""
+    for pr in net.projections:
+        if pr["synapse"]["type"] != "STDPMechanism":
+            continue
+        delay = pr["connections"][0][3]
+        if pr["pre"] == "CueCue":  # cue i -> content bit j
+            pairs = [(i, j) for i, bits in memory.items() for j in sorted(bits)]
+        else:  # content bit j -> cue i
+            pairs = [(j, i) for i, bits in memory.items() for j in sorted(bits)]
+        pr["connections"] = [(a, b, w, delay) for a, b in sorted(pairs)]
+        pr["synapse"] = {"type": "StaticSynapse"}
+
+
+def _run(net: PyNNNetwork, sim: Any, x: torch.Tensor, *, offset: int, extra: int) -> torch.Tensor:
+    """Run the IN raster ``x`` on ``sim``; the OUT raster ``[T + extra, c + m]``."""
+    steps, n_in = x.shape
+    dt = net.dt_ms
+    spike_times = {
+        "IN": [
+            [(k + offset) * dt for k in torch.nonzero(x[:, i]).flatten().tolist()]
+            for i in range(n_in)
+        ]
+    }
+    recorded = run_pynn(net, sim, spike_times, (steps + extra + offset) * dt, record=["OUT"])["OUT"]
+    out = torch.zeros(steps + extra, n_in, dtype=torch.bool)
+    for j, times in enumerate(recorded):
+        k = np.rint(np.asarray(times) / dt).astype(np.int64) - offset
+        k = k[(k >= 0) & (k < steps + extra)]
+        out[torch.as_tensor(k), j] = True
+    return out
+
+
+def run_experiment_pynn(
+    name: str,
+    sim: Any,
+    config: CAMConfig | None = None,
+    *,
+    memory: str = "stdp",
+    retime: bool = True,
+    offset: int = 2,
+) -> list[dict[str, Any]]:
+    """Run one §4.6 experiment on the PyNN form of the CAM and compare every recall.
+
+    The network of :func:`~spike_hw.cam.cam_to_pynn` (inhibitory weights negative, PyNN's
+    current-based convention) is built on ``sim`` with :func:`~spike_hw.run_pynn`; IN step ``k``
+    becomes a spike at ``(k + offset) dt`` and OUT spikes are mapped back to steps. With
+    ``retime`` the delays are compensated (:func:`retime_for_grid`) and the decoding windows of
+    :func:`~spike_hw.cam.run_experiment` shifted by OUT's lag (one step less on Brian2, which
+    stamps a spike at the start of its step).
+
+    Args:
+        name: ``"functional"``, ``"stress"`` or ``"flag-map"``.
+        sim: ``pyNN.nest`` or ``pyNN.brian2``.
+        config: a :class:`~spike_hw.cam.CAMConfig` (sizes replaced by the experiment's;
+            ``stdp_window`` has no PyNN form and is not used).
+        memory: ``"stdp"`` (the spec's ``STDPMechanism`` memory projections: the backend's own
+            pair rule learns and forgets) or ``"preloaded"`` (static memory projections holding
+            the associations stored before each recall, weight ``w_max``, the spec's optional
+            initial memory content; one run per memory state: tests the recall circuit).
+        retime: compensate delays for the backend's grid (without it the gates misfire).
+        offset: steps added to every input time (``pyNN.nest`` needs times after one ``dt``).
+
+    Returns:
+        One dict per recall, as :func:`~spike_hw.cam.run_experiment`.
+
+    Raises:
+        ValueError: for an unknown experiment, backend or ``memory``, or ``offset < 2``.
+    """
+    cfg, ops, x = experiment_setup(name, config)
+    backend = getattr(sim, "__name__", "")
+    if backend not in _BACKENDS:
+        raise ValueError(f"sim must be one of {_BACKENDS}, got {backend!r}")
+    if memory not in ("stdp", "preloaded"):
+        raise ValueError(f"memory must be 'stdp' or 'preloaded', got {memory!r}")
+    if offset < 2:
+        raise ValueError(f"offset must be >= 2 steps, got {offset!r}")
+    base = cam_to_pynn(cfg, inhibitory_sign="negative")
+    lag = retime_for_grid(base) if retime else {"OUT": 3}
+    latency = lag["OUT"] - (1 if backend == "pyNN.brian2" else 0)
+    if backend == "pyNN.brian2":  # pyNN.brian2 supports axonal delays only in STDP timing
+        for pr in base.projections:
+            if pr["synapse"]["type"] == "STDPMechanism":
+                pr["synapse"]["dendritic_delay_fraction"] = 0.0
+    extra = latency + 4
+    c, m = cfg.cue_size, cfg.content_size
+    if memory == "stdp":
+        out = _run(base, sim, x, offset=offset, extra=extra)
+    else:
+        out = torch.zeros(x.shape[0] + extra, c + m, dtype=torch.bool)
+        for stored, recalls in _memory_segments(ops):
+            net = copy.deepcopy(base)
+            _preload(net, stored, cfg.w_max)
+            xr = operations_to_spikes(recalls, cue_size=c, content_size=m, steps=x.shape[0])
+            out |= _run(net, sim, xr, offset=offset, extra=extra)
+    return compare_recalls(name, ops, out, cue_size=c, latency=latency)
