@@ -272,3 +272,37 @@ def test_run_experiment_reports_each_recall() -> None:
     assert sum(r["ok"] for r in plain) == 1  # the plain pair rule misses the spec's outputs
     with pytest.raises(ValueError, match="experiment"):
         run_experiment("nope")
+
+
+def test_check17_conflicts_with_forgetting() -> None:
+    """Check 17 needs causal pairs 2 ms apart to saturate; forgetting needs a 1 ms one not to.
+
+    Check 17 holds for any pairing window >= 3 ms, with the delay counted or not; the tuned
+    1 ms window fails its causal case. In the §4.6.1 relearn (t = 60, cue 3 -> {1, 3, 4, 8}) the
+    old content bit 6 is recalled through the stored cue 3 -> 6 link: its ContCont spike (pre of
+    content -> cue, t = 64) falls between cue 3's CueCont spikes (post, t = 63 and 65). The
+    63 spike depresses 6 -> 3 to 0; under any rule where a causal pair 2 ms apart saturates, the
+    pair 1 ms apart (64 -> 65) saturates it again and recall by content {6} at t = 80 still
+    returns cue 3. So no window satisfies check 17 and check 14 together; the issue's experiments
+    win (default window 1 ms).
+    """
+    for window in (3.0, math.inf):
+        for delay in (0, 1):
+            cfg = CAMConfig(stdp_window=window, stdp_post_delay=delay)
+            assert _stdp_run(cfg, 0.0, cue_t=2, content_t=4) == 6.0
+            assert _stdp_run(cfg, 6.0, cue_t=4, content_t=2) == 0.0
+    assert _stdp_run(CAMConfig(), 0.0, cue_t=2, content_t=4) == 0.0  # outside the 1 ms window
+
+    ops, steps = functional_protocol()
+    x = operations_to_spikes(ops, cue_size=5, content_size=10, steps=steps)
+    weights = {}
+    for window in (1.0, 3.0):
+        sim = CAMSimulator(config=CAMConfig(stdp_window=window))
+        r = sim.run(x[:70])
+        assert (r["ContCont"][60:70, 6].nonzero().flatten() + 60).tolist() == [64]
+        assert (r["CueCont"][60:70, 3].nonzero().flatten() + 60).tolist() == [63, 65]
+        sim.flush_stdp()
+        weights[window] = sim.weights("ContCont", "CueCont")[6, 3].item()
+    assert weights == {1.0: 0.0, 3.0: 6.0}
+    bad = [r for r in run_experiment("functional", CAMConfig(stdp_window=3)) if not r["ok"]]
+    assert [(r["t"], r["cues"]) for r in bad] == [(80, [3, 4])]
