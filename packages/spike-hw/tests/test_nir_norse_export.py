@@ -169,3 +169,25 @@ def test_norse_graph_file_round_trip_and_batch_dim_peer_bug(tmp_path: Path) -> N
     assert isinstance(imported[1], LIF)
     with torch.no_grad():
         assert torch.equal(imported(x), ref)
+
+
+@pytest.mark.parametrize("dt", DTS)
+def test_norse_conv_network_export_imported_by_us(dt: float) -> None:
+    """Norse ``Conv2d -> LIFBoxCell -> Conv2d (stride 2) -> LIFBoxCell``: same spikes."""
+    torch.manual_seed(25)
+    convs = [nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 3, stride=2)]
+    with torch.no_grad():
+        for conv in convs:
+            conv.weight.abs_().mul_(2.0)
+    p = nt.LIFBoxParameters(tau_mem_inv=torch.tensor(0.5 / dt), v_th=torch.tensor(0.5))
+    net = nt.SequentialState(
+        convs[0], nt.LIFBoxCell(p, dt=dt), convs[1], nt.LIFBoxCell(p, dt=dt)
+    )  # fmt: skip
+    x = torch.rand(6, 2, 1, 6, 6) * 4
+    ref = _run_norse(net, x)
+    assert ref.sum() >= 5
+    graph = nt.to_nir(net, torch.zeros(1, 1, 6, 6), dt=1.0)  # tau workaround
+    assert [type(graph.nodes[k]).__name__ for k in ("0", "1", "2", "3")] == [
+        "Conv2d", "LIF", "Conv2d", "LIF",
+    ]  # fmt: skip
+    assert torch.equal(_ours(graph, dt, x), ref)
