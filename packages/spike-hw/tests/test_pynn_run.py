@@ -2,6 +2,7 @@
 
 import importlib.util
 import math
+import types
 
 import numpy as np
 import pytest
@@ -129,6 +130,9 @@ def test_errors() -> None:
         simulate_pynn(pos, {}, 1.0)
     with pytest.raises(ValueError, match="tolerance"):
         spike_agreement({}, {}, tolerance=-1.0)
+    nest_like = types.SimpleNamespace(__name__="pyNN.nest")  # checked before anything is built
+    with pytest.raises(ValueError, match="after one dt"):
+        run_pynn(net, nest_like, {"input": [[DT]] + [[]] * 4}, 10.0)
 
 
 def test_spike_agreement_counts() -> None:

@@ -297,7 +297,8 @@ def run_pynn(
 
     Raises:
         TypeError: if ``net`` is not a :class:`~spike_hw.PyNNNetwork`.
-        ValueError: for bad spike times, ``t_stop`` or labels.
+        ValueError: for bad spike times (on ``pyNN.nest``: at or before one ``dt``),
+            ``t_stop`` or labels.
     """
     pops_desc = _check_inputs(net, spike_times, t_stop)
     spiking = [lbl for lbl, p in pops_desc.items() if p["cell"] != "SpikeSourceArray"]
@@ -309,6 +310,13 @@ def run_pynn(
     for p in run_net.populations:  # spikes only (pyNN.nest cannot record v of IF_curr_delta)
         p["record"] = ["spikes"] if p["label"] in labels else []
     backend = getattr(sim, "__name__", "")
+    if backend == "pyNN.nest":  # its SpikeSourceArray shifts times back by the minimum delay
+        early = [t for trains in spike_times.values() for tr in trains for t in tr]
+        if early and min(early) <= net.dt_ms + 1e-9:
+            raise ValueError(
+                f"spike_times: pyNN.nest needs input times after one dt ({net.dt_ms} ms), "
+                f"got {min(early)}"
+            )
     if setup_kwargs is None and backend == "pyNN.nest":
         setup_kwargs = {"spike_precision": "on_grid"}
     if backend == "pyNN.brian2" and brian2_target is not None:
