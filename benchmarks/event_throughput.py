@@ -1,12 +1,15 @@
 """Events/s of frame and voxel-grid conversion on a synthetic 10M-event stream.
 
 Run: uv run python benchmarks/event_throughput.py [--events 10000000] [--device cpu]
-(Tonic is GPL and is not a dependency; no comparison against it is made here.)
+     [--repeats 7] [--threads 1]
+Medians of ``--repeats`` runs after one warm-up. The comparison with Tonic (a test-time peer
+only) is ``benchmarks/events_vs_tonic.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -19,7 +22,10 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     a = p.parse_args()
+    torch.set_num_threads(a.threads)
     g = torch.Generator().manual_seed(0)
     n = a.events
     t = torch.sort(torch.randint(0, 10_000_000, (n,), generator=g)).values
@@ -37,15 +43,19 @@ def main() -> None:
         ("voxel_grid(n_bins=16)", lambda: voxel_grid(ev, (128, 128), 16)),
     ):
         fn()
-        if ev.is_cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if ev.is_cuda:
-            torch.cuda.synchronize()
-        dt = time.perf_counter() - t0
+        times = []
+        for _ in range(a.repeats):
+            if ev.is_cuda:
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            fn()
+            if ev.is_cuda:
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        dt = statistics.median(times)
         print(
-            f"{name}: {n / dt / 1e6:.1f} M events/s ({dt * 1e3:.0f} ms for {n:,} events, {a.device})"
+            f"{name}: {n / dt / 1e6:.1f} M events/s (median {dt * 1e3:.0f} ms for {n:,} events, "
+            f"{a.device}, {torch.get_num_threads()} thread(s))"
         )
 
 

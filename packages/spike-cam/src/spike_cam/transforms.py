@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from spike_cam._accumulate import accumulate_counts, accumulate_voxels, searchsorted_strided
+
 __all__ = [
     "Compose",
     "crop",
@@ -56,9 +58,7 @@ def slice_by_time(ev: torch.Tensor, t0: int, t1: int) -> torch.Tensor:
         ``[M, 4]`` events.
     """
     _check(ev)
-    t = ev[:, T].contiguous()
-    lo = int(torch.searchsorted(t, torch.tensor([t0], device=t.device)))
-    hi = int(torch.searchsorted(t, torch.tensor([t1], device=t.device)))
+    lo, hi = searchsorted_strided(ev[:, T], torch.tensor([t0, t1], device=ev.device)).tolist()
     return ev[lo:hi]
 
 
@@ -100,30 +100,37 @@ def time_windows(ev: torch.Tensor, window_us: int, step_us: int) -> list[torch.T
     return [slice_by_time(ev, s, s + window_us) for s in range(t0, tl + 1, step_us)]
 
 
-def _bin_bounds(ev: torch.Tensor, n_bins: int | None, bin_us: int | None) -> tuple[list[int], int]:
-    """Start indices of the time bins of :func:`_bins` (plus the end), found by binary search."""
+def _bin_bounds(
+    ev: torch.Tensor, n_bins: int | None, bin_us: int | None
+) -> tuple[torch.Tensor, int]:
+    """Start indices of the time bins (plus the end), found by binary search on the times."""
     if (n_bins is None) == (bin_us is None):
         raise ValueError("give exactly one of n_bins and bin_us")
-    t = ev[:, T].contiguous()
+    if bin_us is not None and bin_us < 1:
+        raise ValueError(f"bin_us must be >= 1, got {bin_us}")
+    if n_bins is not None and n_bins < 1:
+        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+    t = ev[:, T]
     if len(t) == 0:
         nb = 1 if bin_us is not None else int(n_bins or 1)
-        return [0] * (nb + 1), nb
+        return torch.zeros(nb + 1, dtype=torch.int64), nb
     t0, tl = int(t[0]), int(t[-1])
     if bin_us is not None:
-        if bin_us < 1:
-            raise ValueError(f"bin_us must be >= 1, got {bin_us}")
         nb = (tl - t0) // bin_us + 1
         edges = t0 + torch.arange(nb + 1, device=t.device) * bin_us
     else:
         assert n_bins is not None
-        if n_bins < 1:
-            raise ValueError(f"n_bins must be >= 1, got {n_bins}")
         nb, span = n_bins, tl - t0 + 1
         # first t with (t - t0) * nb // span >= b  <=>  t - t0 >= ceil(b * span / nb)
         edges = t0 + (torch.arange(nb + 1, device=t.device) * span + nb - 1) // nb
-    bounds = torch.searchsorted(t, edges).tolist()
+    bounds = searchsorted_strided(t, edges)
     bounds[-1] = len(t)
     return bounds, nb
+
+
+def _check_int(ev: torch.Tensor) -> None:
+    if ev.dtype.is_floating_point or ev.dtype.is_complex or ev.dtype == torch.bool:
+        raise TypeError(f"events must be an integer tensor, got dtype {ev.dtype}")
 
 
 def to_frames(
@@ -136,8 +143,12 @@ def to_frames(
 ) -> torch.Tensor:
     """Integrate events into frames.
 
+    Events are binned by time (``n_bins`` equal bins over ``t_0 .. t_N``, or bins of
+    ``bin_us`` from ``t_0``) and counted per polarity and pixel. Coordinates are checked
+    against the sensor (a ``ValueError`` names the first event outside it).
+
     Args:
-        ev: ``[N, 4]`` events, time-sorted.
+        ev: ``[N, 4]`` integer events, time-sorted.
         sensor_size: ``(W, H[, 2])``.
         n_bins: number of equal time bins over the stream's span, or
         bin_us: bin length in µs (one of the two).
@@ -145,7 +156,11 @@ def to_frames(
             event occurred, per polarity) or ``"sum"`` (both polarities in one channel).
 
     Returns:
-        ``[T, C, H, W]`` float32 frames (``C = 2``, or 1 for ``"sum"``).
+        ``[T, C, H, W]`` float32 frames (``C = 2``, or 1 for ``"sum"``), time-major.
+
+    Raises:
+        ValueError: bad shape, sizes or bins, or an event outside the sensor.
+        TypeError: a non-integer event tensor.
 
     Examples:
         >>> ev = torch.tensor([[0, 1, 0, 1], [5, 1, 0, 1], [9, 0, 1, 0]])
@@ -153,24 +168,13 @@ def to_frames(
         [[0.0, 2.0], [0.0, 0.0]]
     """
     _check(ev)
+    _check_int(ev)
     W, H = _size(sensor_size)
     if mode not in ("count", "binary", "sum"):
         raise ValueError(f"mode must be 'count', 'binary' or 'sum', got {mode!r}")
     bounds, nb = _bin_bounds(ev, n_bins, bin_us)
     C = 1 if mode == "sum" else 2
-    # time-sorted events: bin b is the contiguous run bounds[b]:bounds[b + 1], so no per-event
-    # bin index is needed; one scatter-add per bin into its own frame
-    if C == 2:  # index (p * H + y) * W + x
-        flat = ev[:, X] + (ev[:, Y:] * torch.tensor([W, W * H], device=ev.device)).sum(1)
-    else:
-        flat = ev[:, X] + ev[:, Y] * W
-    out = torch.zeros(nb, C * H * W, dtype=torch.float32, device=ev.device)
-    ones = out.new_ones(1).expand(len(ev))
-    for b in range(nb):
-        lo, hi = bounds[b], bounds[b + 1]
-        if hi > lo:
-            out[b].scatter_add_(0, flat[lo:hi], ones[lo:hi])
-    out = out.reshape(nb, C, H, W)
+    out = accumulate_counts(ev, W, H, bounds, nb, polarity=C == 2).reshape(nb, C, H, W)
     return out.clamp_(max=1.0) if mode == "binary" else out
 
 
@@ -178,48 +182,29 @@ def voxel_grid(ev: torch.Tensor, sensor_size: Sequence[int], n_bins: int) -> tor
     """Voxel grid: polarity (±1) spread bilinearly over ``n_bins`` time bins.
 
     The normalised time ``(n_bins - 1) (t - t_0) / (t_N - t_0)`` of each event splits its
-    value between the two nearest bins.
+    value between the two nearest bins. Coordinates and polarities are checked against the
+    sensor (a ``ValueError`` names the first bad event).
 
     Args:
-        ev: ``[N, 4]`` events, time-sorted.
+        ev: ``[N, 4]`` integer events, time-sorted.
         sensor_size: ``(W, H[, 2])``.
         n_bins: number of time bins.
 
     Returns:
-        ``[n_bins, H, W]`` float32.
+        ``[n_bins, H, W]`` float32, time-major.
+
+    Raises:
+        ValueError: bad shape, sizes or ``n_bins``, or an event outside the sensor.
+        TypeError: a non-integer event tensor.
     """
     _check(ev)
+    _check_int(ev)
     W, H = _size(sensor_size)
     if n_bins < 1:
         raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-    out = torch.zeros(n_bins, H * W, dtype=torch.float32, device=ev.device)
     if len(ev) == 0:
-        return out.reshape(n_bins, H, W)
-    t = ev[:, T].contiguous()
-    t0, tl = int(t[0]), int(t[-1])
-    span = (tl - t0) or 1
-    # float32 is exact for integer offsets below 2^24 µs (16.7 s); longer spans use float64
-    ftype = torch.float32 if span < 2**24 else torch.float64
-    tn = (t - t0).to(ftype) * ((n_bins - 1) / span)
-    val = ev[:, P].to(torch.float32) * 2 - 1
-    pix = ev[:, X] + ev[:, Y] * W
-    # time-sorted: the events whose lower bin is b form one run; lower bin b <=> tn >= b
-    # <=> t - t0 >= ceil(b * span / (n_bins - 1))
-    if n_bins > 1:
-        b = torch.arange(n_bins + 1, device=t.device)
-        bounds = torch.searchsorted(t, t0 + (b * span + n_bins - 2) // (n_bins - 1)).tolist()
-    else:
-        bounds = [0, len(t)]
-    bounds[-1] = len(t)
-    for k in range(n_bins):
-        lo, hi = bounds[k], bounds[k + 1]
-        if hi <= lo:
-            continue
-        hi_part = val[lo:hi] * (tn[lo:hi] - k).to(torch.float32)
-        out[k].index_add_(0, pix[lo:hi], val[lo:hi] - hi_part)
-        if k + 1 < n_bins:
-            out[k + 1].index_add_(0, pix[lo:hi], hi_part)
-    return out.reshape(n_bins, H, W)
+        return torch.zeros(n_bins, H, W, dtype=torch.float32, device=ev.device)
+    return accumulate_voxels(ev, W, H, n_bins).reshape(n_bins, H, W)
 
 
 def time_surface(
