@@ -138,3 +138,56 @@ def test_brian2_recall_circuit_reproduces_functional() -> None:
     rows = run_experiment_pynn("functional", sim, memory="preloaded")
     print(f"\nBrian2, preloaded memory: functional {_score(rows)}")
     assert all(r["ok"] for r in rows), [r for r in rows if not r["ok"]]
+    totals = _agreement_with_cam_simulator(sim)
+    print(f"Brian2 vs CAMSimulator (functional, stored memory): {totals}")
+    assert all(n_ref == n_oth == matched for n_ref, n_oth, matched in totals.values())
+
+
+def _agreement_with_cam_simulator(sim: object) -> dict[str, tuple[int, int, int]]:
+    """Functional experiment, stored memories: every population's spikes, PyNN vs CAMSimulator.
+
+    Returns label -> (spikes CAMSimulator, spikes PyNN shifted by the population's lag, matched).
+    """
+    import numpy as np
+    import torch
+
+    from spike_hw.cam import CAMConfig, CAMSimulator, operations_to_spikes
+    from spike_hw.cam._experiments import experiment_setup
+    from spike_hw.pynn_run import run_pynn, spike_agreement
+
+    cfg, ops, x = experiment_setup("functional")
+    steps = x.shape[0]
+    totals: dict[str, list[int]] = {}
+    for stored, recalls in _memory_segments(ops):
+        xr = operations_to_spikes(recalls, cue_size=5, content_size=10, steps=steps)
+        static = CAMConfig(a_plus=0.0, a_minus=0.0)  # no learning: the stored memory only
+        ours = CAMSimulator(config=static)
+        w = torch.zeros(5, 10, dtype=torch.float64)
+        for i, bits in stored.items():
+            w[i, sorted(bits)] = 6.0
+        ours.set_weights("CueCue", "ContCue", w)
+        ours.set_weights("ContCont", "CueCont", w.T)
+        raster = ours.run(xr)
+        net = cam_to_pynn(cfg, inhibitory_sign="negative")
+        lag = retime_for_grid(net)
+        _preload(net, stored, 6.0)
+        labels = [p["label"] for p in net.populations if p["label"] != "IN"]
+        inputs = {"IN": [[k + 2.0 for k in torch.nonzero(xr[:, i]).flatten().tolist()] for i in range(15)]}  # fmt: skip
+        theirs = run_pynn(net, sim, inputs, steps + 14.0, record=labels)
+        for label in labels:
+            a = [np.nonzero(raster[label][:, j].numpy())[0].astype(float) for j in range(raster[label].shape[1])]  # fmt: skip
+            b = [k[k < steps] for k in (np.rint(t) - 2 - lag[label] for t in theirs[label])]
+            r = spike_agreement({label: a}, {label: b}, tolerance=0.0)
+            tot = totals.setdefault(label, [0, 0, 0])
+            for n, key in enumerate(("n_reference", "n_other", "matched")):
+                tot[n] += int(r[key])
+    return {k: (v[0], v[1], v[2]) for k, v in totals.items()}
+
+
+@pytest.mark.slow
+def test_nest_spikes_equal_cam_simulator_with_stored_memory() -> None:
+    """Both implementations, same network, same stored memory: identical spikes in every population."""
+    totals = _agreement_with_cam_simulator(_backend("nest"))
+    print(f"\nNEST vs CAMSimulator (functional, stored memory): {totals}")
+    assert totals["OUT"][0] == 19
+    assert all(n_ref == n_oth == matched for n_ref, n_oth, matched in totals.values())

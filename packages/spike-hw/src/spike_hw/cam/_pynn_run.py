@@ -136,8 +136,10 @@ def run_experiment_pynn(
     current-based convention) is built on ``sim`` with :func:`~spike_hw.run_pynn`; IN step ``k``
     becomes a spike at ``(k + offset) dt`` and OUT spikes are mapped back to steps. With
     ``retime`` the delays are compensated (:func:`retime_for_grid`) and the decoding windows of
-    :func:`~spike_hw.cam.run_experiment` shifted by OUT's lag (one step less on Brian2, which
-    stamps a spike at the start of its step).
+    :func:`~spike_hw.cam.run_experiment` shifted by OUT's lag (8 steps; 3 without retiming,
+    the lag of the shortest path IN -> CueCue -> MergeCue -> OUT). Brian2 stamps a spike at the
+    start of its step but adds arriving weights after the threshold test, so a chain of spikes
+    from the sources has the same time stamps on both grids.
 
     Args:
         name: ``"functional"``, ``"stress"`` or ``"flag-map"``.
@@ -166,8 +168,7 @@ def run_experiment_pynn(
     if offset < 2:
         raise ValueError(f"offset must be >= 2 steps, got {offset!r}")
     base = cam_to_pynn(cfg, inhibitory_sign="negative")
-    lag = retime_for_grid(base) if retime else {"OUT": 3}
-    latency = lag["OUT"] - (1 if backend == "pyNN.brian2" else 0)
+    latency = retime_for_grid(base)["OUT"] if retime else 3
     if backend == "pyNN.brian2":  # pyNN.brian2 supports axonal delays only in STDP timing
         for pr in base.projections:
             if pr["synapse"]["type"] == "STDPMechanism":
