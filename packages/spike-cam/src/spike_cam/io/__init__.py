@@ -73,7 +73,8 @@ def read_events(path: str | os.PathLike[str], **kwargs: Any) -> np.ndarray:
     Args:
         path: ``.aedat`` (3.1 or 4 by magic), ``.aedat4``, ``.npy``, ``.npz``, ``.csv``/``.txt``,
             ``.h5``/``.hdf5``.
-        **kwargs: passed to the reader (``sensor_size=``, ``columns=`` for CSV).
+        **kwargs: passed to the reader (``sensor_size=``, ``columns=`` for CSV, ``backend=``
+            for AEDAT 4).
 
     Returns:
         Canonical events.
@@ -87,7 +88,7 @@ def read_events(path: str | os.PathLike[str], **kwargs: Any) -> np.ndarray:
         raise FileNotFoundError(f"event file not found: {path}")
     kind = _kind(path)
     if kind == "aedat4":
-        return read_aedat4(path)[0]
+        return read_aedat4(path, **kwargs)[0]
     if kind == "hdf5":
         return read_hdf5(path)[0]
     reader = {"aedat3": read_aedat31, "npy": read_npy, "npz": read_npz, "csv": read_csv}[kind]

@@ -7,7 +7,9 @@ int64, negative when absent; ``infoNode`` XML naming the streams), then packets
 FlatBuffer whose table holds a vector of 16-byte events ``{int64 t, int16 x, int16 y, bool on,
 3 padding bytes}``. The reader walks the packets (a data table, if present, only marks where
 the packets end); frames, IMU and trigger streams are skipped. LZ4/ZSTD payloads need the
-``lz4`` / ``zstandard`` packages; compression "none" needs nothing.
+``lz4`` / ``zstandard`` packages (extra ``spike-cam[compression]``); compression "none" needs
+nothing. ``read_aedat4(backend="aedat")`` decodes with the Rust ``aedat`` package instead (extra
+``spike-cam[aedat]``, see :mod:`spike_cam.io._aedat_pkg`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,6 +27,8 @@ from spike_core import atomic_write_bytes
 __all__ = ["read_aedat4", "write_aedat4"]
 
 _MAGIC = b"#!AER-DAT4.0\r\n"
+CODECS = {"none": 0, "lz4": 1, "lz4_high": 2, "zstd": 3, "zstd_high": 4}
+_EXTRA = "install the extra spike-cam[compression]"
 _EVENT = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("on", "u1"), ("pad", "V3")])
 
 
@@ -80,23 +85,50 @@ def _decompress(payload: bytes, codec: int, name: str, offset: int) -> bytes:
         try:
             import lz4.frame
         except ImportError as exc:
-            raise EventFormatError(f"{name}: LZ4-compressed packets need the lz4 package") from exc
+            raise EventFormatError(
+                f"{name}: LZ4-compressed packets need the lz4 package ({_EXTRA})"
+            ) from exc
         try:
             return lz4.frame.decompress(payload)
-        except RuntimeError as exc:
-            raise EventFormatError(f"{name}: bad LZ4 packet at offset {offset}: {exc}") from None
+        except Exception as exc:  # the binding raises RuntimeError, but any failure is the packet's
+            raise EventFormatError(
+                f"{name}: bad LZ4 packet at offset {offset}: {type(exc).__name__}: {exc}"
+            ) from None
     if codec in (3, 4):
         try:
             import zstandard
         except ImportError as exc:
             raise EventFormatError(
-                f"{name}: ZSTD-compressed packets need the zstandard package"
+                f"{name}: ZSTD-compressed packets need the zstandard package ({_EXTRA})"
             ) from exc
         try:
-            return zstandard.ZstdDecompressor().decompress(payload)
-        except zstandard.ZstdError as exc:
-            raise EventFormatError(f"{name}: bad ZSTD packet at offset {offset}: {exc}") from None
+            # a streaming decompressor: DV writes frames without a content size
+            d = zstandard.ZstdDecompressor().decompressobj()
+            out = d.decompress(payload)
+        except Exception as exc:
+            raise EventFormatError(
+                f"{name}: bad ZSTD packet at offset {offset}: {type(exc).__name__}: {exc}"
+            ) from None
+        if not d.eof:
+            raise EventFormatError(f"{name}: truncated ZSTD packet at offset {offset}")
+        return out
     raise EventFormatError(f"{name}: unknown compression {codec} in the IOHeader")
+
+
+def _compress(packet: bytes, codec: int) -> bytes:
+    if codec == 0:
+        return packet
+    try:
+        if codec in (1, 2):
+            import lz4.frame
+
+            level = lz4.frame.COMPRESSIONLEVEL_MINHC if codec == 2 else 0
+            return lz4.frame.compress(packet, compression_level=level)
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=19 if codec == 4 else 3).compress(packet)
+    except ImportError as exc:
+        raise ImportError(f"writing compressed AEDAT 4 needs lz4 / zstandard ({_EXTRA})") from exc
 
 
 def _streams(xml: str) -> dict[int, tuple[str, int | None, int | None]]:
@@ -122,23 +154,32 @@ def _streams(xml: str) -> dict[int, tuple[str, int | None, int | None]]:
     return out
 
 
-def read_aedat4(path: str | os.PathLike[str]) -> tuple[np.ndarray, tuple[int, int, int] | None]:
-    """Read the event stream of an AEDAT 4 file.
+class Header(NamedTuple):
+    """What the IOHeader says: codec, data-table position, streams, sensor and data start."""
+
+    codec: int
+    table_pos: int
+    xml: str
+    streams: dict[int, tuple[str, int | None, int | None]]
+    sensor: tuple[int, int, int] | None
+    data_start: int
+
+
+def parse_header(buf: bytes, name: str, *, strict_text: bool = False) -> Header:
+    """Validate and decode the magic line and the IOHeader FlatBuffer.
 
     Args:
-        path: the ``.aedat4`` file.
+        buf: the whole file.
+        name: the file name for messages.
+        strict_text: require the info node to be valid UTF-8 (what the ``aedat`` package
+            assumes without checking).
 
     Returns:
-        ``(events, sensor_size or None)``; events of every ``EVTS`` stream, in file order.
+        The decoded :class:`Header`.
 
     Raises:
-        EventFormatError: naming the file and byte offset of what is wrong (bad magic,
-            truncated header or packet, corrupt FlatBuffer, decreasing time, coordinates
-            outside the sensor).
+        EventFormatError: naming the file and byte offset.
     """
-    path = Path(path)
-    name = str(path)
-    buf = path.read_bytes()
     if not buf.startswith(_MAGIC):
         raise EventFormatError(f"{name}: not an AEDAT 4 file (offset 0: expected {_MAGIC!r})")
     pos = len(_MAGIC)
@@ -156,13 +197,60 @@ def read_aedat4(path: str | os.PathLike[str]) -> tuple[np.ndarray, tuple[int, in
     xml = ""
     if f_info is not None:
         start, n = r.vector(f_info, 1)
-        xml = hb[start : start + n].decode("utf-8", errors="replace")
+        try:
+            xml = hb[start : start + n].decode(
+                "utf-8", errors="strict" if strict_text else "replace"
+            )
+        except UnicodeDecodeError as exc:
+            raise EventFormatError(
+                f"{name}: info node at offset {pos + 4 + start} is not UTF-8 ({exc.reason})"
+            ) from None
     streams = _streams(xml)
     evts = {sid for sid, (ti, _, _) in streams.items() if ti == "EVTS"}
     sizes = [(sx, sy) for sid, (_, sx, sy) in streams.items() if sid in evts and sx and sy]
     sensor = (sizes[0][0], sizes[0][1], 2) if sizes else None
-    pos += 4 + hlen
-    stop = table_pos if 0 <= table_pos <= len(buf) else len(buf)
+    return Header(codec, table_pos, xml, streams, sensor, pos + 4 + hlen)
+
+
+def read_aedat4(
+    path: str | os.PathLike[str], *, backend: str = "python"
+) -> tuple[np.ndarray, tuple[int, int, int] | None]:
+    """Read the event stream of an AEDAT 4 file.
+
+    Args:
+        path: the ``.aedat4`` file.
+        backend: ``"python"`` (the built-in parser), ``"aedat"`` (the Rust ``aedat`` package,
+            extra ``spike-cam[aedat]``; the header is validated by the built-in parser first
+            and failures are located by it) or ``"auto"`` (``aedat`` when installed).
+
+    Returns:
+        ``(events, sensor_size or None)``; events of every ``EVTS`` stream, in file order.
+
+    Raises:
+        EventFormatError: naming the file and byte offset of what is wrong (bad magic,
+            truncated header or packet, corrupt FlatBuffer or compressed packet, decreasing
+            time, coordinates outside the sensor).
+        ValueError: an unknown ``backend``.
+        ImportError: ``backend="aedat"`` without the ``aedat`` package.
+    """
+    if backend not in ("python", "aedat", "auto"):
+        raise ValueError(f"backend must be 'python', 'aedat' or 'auto', got {backend!r}")
+    if backend != "python":
+        from spike_cam.io._aedat_pkg import aedat_available, read_with_aedat
+
+        if backend == "aedat" or aedat_available():
+            return read_with_aedat(Path(path))
+    return read_python(Path(path))
+
+
+def read_python(path: Path) -> tuple[np.ndarray, tuple[int, int, int] | None]:
+    """The built-in parser behind :func:`read_aedat4` (``backend="python"``)."""
+    name = str(path)
+    buf = path.read_bytes()
+    head = parse_header(buf, name)
+    evts = {sid for sid, (ti, _, _) in head.streams.items() if ti == "EVTS"}
+    pos = head.data_start
+    stop = head.table_pos if 0 <= head.table_pos <= len(buf) else len(buf)
     parts = []
     while pos < stop:
         if pos + 8 > stop:
@@ -172,13 +260,13 @@ def read_aedat4(path: str | os.PathLike[str]) -> tuple[np.ndarray, tuple[int, in
             raise EventFormatError(
                 f"{name}: packet at offset {pos} of size {size} exceeds the file"
             )
-        if sid in evts or (not streams and sid == 0):
-            payload = _decompress(buf[pos + 8 : pos + 8 + size], codec, name, pos)
-            parts.append(_events_packet(payload, name, pos + 8 if codec == 0 else pos))
+        if sid in evts or (not head.streams and sid == 0):
+            payload = _decompress(buf[pos + 8 : pos + 8 + size], head.codec, name, pos)
+            parts.append(_events_packet(payload, name, pos + 8 if head.codec == 0 else pos))
         pos += 8 + size
     ev = np.concatenate(parts) if parts else np.empty(0, dtype=EVENT_DTYPE)
-    check_events(ev, sensor, name=name)
-    return ev, sensor
+    check_events(ev, head.sensor, name=name)
+    return ev, head.sensor
 
 
 def _events_packet(payload: bytes, name: str, offset: int) -> np.ndarray:
@@ -254,18 +342,28 @@ def write_aedat4(
     *,
     sensor_size: tuple[int, int, int] = (128, 128, 2),
     packet_size: int = 4096,
+    compression: str = "none",
 ) -> Path:
-    """Write an uncompressed AEDAT 4 file with one ``EVTS`` stream (no data table), atomically.
+    """Write an AEDAT 4 file with one ``EVTS`` stream (no data table), atomically.
 
     Args:
         path: output file.
         events: canonical events.
         sensor_size: ``(W, H, 2)`` written to the info node.
         packet_size: events per packet.
+        compression: ``"none"``, ``"lz4"``, ``"lz4_high"``, ``"zstd"`` or ``"zstd_high"``
+            (LZ4 / ZSTD frames per packet; need the extra ``spike-cam[compression]``).
 
     Returns:
         The path written.
+
+    Raises:
+        ValueError: an unknown ``compression`` or invalid events.
+        ImportError: a compressed format without ``lz4`` / ``zstandard``.
     """
+    if compression not in CODECS:
+        raise ValueError(f"compression must be one of {sorted(CODECS)}, got {compression!r}")
+    codec = CODECS[compression]
     check_events(events, sensor_size, name="events")
     W, H = sensor_size[0], sensor_size[1]
     xml = (
@@ -276,9 +374,9 @@ def write_aedat4(
         f'<attr key="sizeX" type="int">{W}</attr><attr key="sizeY" type="int">{H}</attr>'
         "</node></node></node></dv>"
     )
-    header = _io_header(0, -1, xml)
+    header = _io_header(codec, -1, xml)
     out = [_MAGIC, struct.pack("<i", len(header)), header]
     for i in range(0, max(events.size, 1), packet_size):
-        pkt = _event_packet(events[i : i + packet_size])
+        pkt = _compress(_event_packet(events[i : i + packet_size]), codec)
         out.append(struct.pack("<ii", 0, len(pkt)) + pkt)
     return atomic_write_bytes(path, b"".join(out))
