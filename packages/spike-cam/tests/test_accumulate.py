@@ -72,6 +72,24 @@ def test_voxel_grid_matches_exact_reference(monkeypatch: pytest.MonkeyPatch, chu
         np.testing.assert_allclose(ours, _voxel_ref(ev.numpy(), W, H, n_bins), atol=1e-5)
 
 
+def test_whole_tensor_path_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the GPU path (one chunk, torch-side range check), run on CPU
+    monkeypatch.setattr(acc, "chunked", lambda device: False)
+    W, H = 6, 4
+    ev = _events(500, W, H, 10, 3000, 7)
+    assert torch.equal(
+        to_frames(ev, (W, H), n_bins=7),
+        torch.from_numpy(_frames_ref(ev.numpy(), W, H, 7)).float(),
+    )
+    np.testing.assert_allclose(
+        voxel_grid(ev, (W, H), 5).double().numpy(), _voxel_ref(ev.numpy(), W, H, 5), atol=1e-5
+    )
+    bad = ev.clone()
+    bad[42, 2] = H
+    with pytest.raises(ValueError, match=f"event 42 has y={H}"):
+        to_frames(bad, (W, H), n_bins=2)
+
+
 def test_out_of_sensor_events_are_named() -> None:
     ev = torch.tensor([[0, 1, 1, 1], [3, 2, 1, 0], [5, 0, 0, 1]])
     bad_x = ev.clone()

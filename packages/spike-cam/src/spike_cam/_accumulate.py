@@ -65,7 +65,7 @@ class _CoordCheck:
         self.ev = ev
         self.limits = [(X, "x", W), (Y, "y", H)] + ([(P, "p", 2)] if polarity else [])
         # seen as unsigned, a negative value is huge: one max per column checks both ends
-        cpu64 = ev.device.type == "cpu" and ev.dtype == torch.int64
+        cpu64 = chunked(ev.device) and ev.dtype == torch.int64
         self.np = ev.numpy().view(np.uint64) if cpu64 else None
         if self.np is None and len(ev):
             cols = ev[:, [c for c, _, _ in self.limits]]
@@ -102,8 +102,13 @@ def _run_ids(bounds: torch.Tensor, kb: int, ke: int, s: int, e: int) -> torch.Te
     return torch.repeat_interleave(ids, counts, output_size=e - s)
 
 
+def chunked(device: torch.device) -> bool:
+    """Whether to stream cache-sized chunks (CPU) rather than the whole tensor at once."""
+    return device.type == "cpu"
+
+
 def _chunks(n: int, device: torch.device) -> range:
-    step = CHUNK if device.type == "cpu" else max(n, 1)
+    step = CHUNK if chunked(device) else max(n, 1)
     return range(0, n, step)
 
 
