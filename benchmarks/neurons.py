@@ -89,7 +89,7 @@ def _make(impl: str) -> Callable[[Any], Any]:
     if impl == "snntorch":
         import snntorch
 
-        leaky = snntorch.Leaky(beta=0.5, reset_mechanism="zero")
+        leaky = snntorch.Leaky(beta=0.5, reset_mechanism="zero", reset_delay=False)
 
         def run_snn(x: Any) -> Any:
             mem = leaky.init_leaky()
@@ -100,17 +100,34 @@ def _make(impl: str) -> Callable[[Any], Any]:
             return torch.stack(out)
 
         return run_snn
-    if impl == "norse":
-        from norse.torch import LIF as NorseLIF  # noqa: N811
+    if impl == "norse":  # LIF without synaptic current: Euler step dt * tau_mem_inv = 0.5
+        from norse.torch import LIFBoxCell, LIFBoxParameters
 
-        norse_lif = NorseLIF()
-        return lambda x: norse_lif(x)[0]
-    if impl == "sinabs":
+        par = LIFBoxParameters(
+            tau_mem_inv=torch.tensor(500.0),
+            v_th=torch.tensor(1.0),
+            v_reset=torch.tensor(0.0),
+            v_leak=torch.tensor(0.0),
+        )
+        cell = LIFBoxCell(par, dt=0.001)
+
+        def run_norse(x: Any) -> Any:
+            state, out = None, []
+            for xt in x:
+                z, state = cell(xt, state)
+                out.append(z)
+            return torch.stack(out)
+
+        return run_norse
+    if impl == "sinabs":  # exact decay exp(-1/tau) = 0.5, input scaled by 1 - 0.5, hard reset
+        import math
+
+        from sinabs.activation import MembraneReset, SingleSpike
         from sinabs.layers import LIF as SinabsLIF  # noqa: N811
 
-        layer = SinabsLIF(tau_mem=2.0)
+        layer = SinabsLIF(tau_mem=1 / math.log(2), spike_fn=SingleSpike, reset_fn=MembraneReset())
 
-        def run_sinabs(x: Any) -> Any:
+        def run_sinabs(x: Any) -> Any:  # sinabs is batch-major [B, T, N]
             layer.reset_states()
             return layer(x.transpose(0, 1).unsqueeze(-1)).squeeze(-1).transpose(0, 1)
 
@@ -197,7 +214,7 @@ def _spawn(cfg: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _check_equivalence() -> None:
-    """Same spikes as SpikingJelly on a small input (same LIF, same surrogate)."""
+    """Same spikes as every installed peer on a small input (the same LIF in each)."""
     import torch
 
     from spike_core import LIF
@@ -209,9 +226,11 @@ def _check_equivalence() -> None:
         print(
             f"check: spike-core cpu vs torch reference, max |diff| = {(ours - ref).abs().max():g}"
         )
-    if _installed("spikingjelly"):
-        sj = _make("spikingjelly")(x)
-        print(f"check: spike-core torch vs SpikingJelly, max |diff| = {(sj - ref).abs().max():g}")
+    for peer in PEERS:
+        if _installed(peer):
+            # snnTorch's Leaky adds the input unscaled (v = beta v + x): same neuron on x / 2
+            out = _make(peer)(x * 0.5 if peer == "snntorch" else x)
+            print(f"check: spike-core torch vs {peer}, max |diff| = {(out - ref).abs().max():g}")
 
 
 def _header(threads: int, malloc: str) -> None:
