@@ -17,6 +17,7 @@ from spike_hw.cam._protocol import (
     stress_protocol,
 )
 from spike_hw.cam._pynn import cam_to_pynn
+from spike_hw.cam._pynn_memory import match_spynnaker_update, windowed_stdp_timing
 from spike_hw.cam._pynn_run import retime_for_grid, run_experiment_pynn
 from spike_hw.cam._simulator import CAMSimulator
 
@@ -33,6 +34,7 @@ __all__ = [
     "flag_map_protocol",
     "functional_protocol",
     "learn",
+    "match_spynnaker_update",
     "operations_to_spikes",
     "recall_content",
     "recall_cue",
@@ -40,4 +42,5 @@ __all__ = [
     "run_experiment",
     "run_experiment_pynn",
     "stress_protocol",
+    "windowed_stdp_timing",
 ]

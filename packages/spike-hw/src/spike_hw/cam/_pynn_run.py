@@ -5,15 +5,19 @@ from __future__ import annotations
 import copy
 from typing import Any, cast
 
-import numpy as np
 import torch
 
 from spike_hw.cam._experiments import compare_recalls, experiment_setup
 from spike_hw.cam._network import CAMConfig
 from spike_hw.cam._protocol import CAMOperation, operations_to_spikes
 from spike_hw.cam._pynn import cam_to_pynn
+from spike_hw.cam._pynn_memory import (
+    match_spynnaker_update,
+    prepare_backend,
+    simulate,
+    windowed_stdp_timing,
+)
 from spike_hw.pynn_export import PyNNNetwork
-from spike_hw.pynn_run import run_pynn
 
 __all__ = ["retime_for_grid", "run_experiment_pynn"]
 
@@ -88,37 +92,40 @@ def _memory_segments(
     return segments
 
 
-def _preload(net: PyNNNetwork, memory: dict[int, set[int]], w: float) -> None:
-    """Replace the STDP memory projections by static ones holding ``memory`` (weight ``w``)."""
+def _preload(
+    net: PyNNNetwork, memory: dict[int, set[int]], w: float, gain: dict[str, float] | None = None
+) -> None:
+    """Replace the STDP memory projections by static ones holding ``memory``.
+
+    The weight is ``w`` (nA) times ``gain[post]`` (``match_spynnaker_update`` factors).
+    """
     for pr in net.projections:
         if pr["synapse"]["type"] != "STDPMechanism":
             continue
+        w_pr = w * (gain or {}).get(pr["post"], 1.0)
         delay = pr["connections"][0][3]
         if pr["pre"] == "CueCue":  # cue i -> content bit j
             pairs = [(i, j) for i, bits in memory.items() for j in sorted(bits)]
         else:  # content bit j -> cue i
             pairs = [(j, i) for i, bits in memory.items() for j in sorted(bits)]
-        pr["connections"] = [(a, b, w, delay) for a, b in sorted(pairs)]
+        pr["connections"] = [(a, b, w_pr, delay) for a, b in sorted(pairs)]
         pr["synapse"] = {"type": "StaticSynapse"}
 
 
-def _run(net: PyNNNetwork, sim: Any, x: torch.Tensor, *, offset: int, extra: int) -> torch.Tensor:
-    """Run the IN raster ``x`` on ``sim``; the OUT raster ``[T + extra, c + m]``."""
-    steps, n_in = x.shape
-    dt = net.dt_ms
-    spike_times = {
-        "IN": [
-            [(k + offset) * dt for k in torch.nonzero(x[:, i]).flatten().tolist()]
-            for i in range(n_in)
-        ]
-    }
-    recorded = run_pynn(net, sim, spike_times, (steps + extra + offset) * dt, record=["OUT"])["OUT"]
-    out = torch.zeros(steps + extra, n_in, dtype=torch.bool)
-    for j, times in enumerate(recorded):
-        k = np.rint(np.asarray(times) / dt).astype(np.int64) - offset
-        k = k[(k >= 0) & (k < steps + extra)]
-        out[torch.as_tensor(k), j] = True
-    return out
+def _prepared_network(
+    cfg: CAMConfig, backend: str, memory: str, retime: bool, match_update: bool
+) -> tuple[PyNNNetwork, dict[str, int], dict[str, float]]:
+    """The CAM's PyNN form for ``backend``: ``(net, lags, weight factors)``."""
+    net = cam_to_pynn(cfg, inhibitory_sign="negative")
+    lag = retime_for_grid(net) if retime else {p["label"]: 0 for p in net.populations}
+    if memory == "windowed":
+        timing = windowed_stdp_timing(cfg, backend)
+        for pr in net.projections:
+            if pr["synapse"]["type"] == "STDPMechanism":
+                pr["synapse"]["timing"] = dict(timing)
+    gain = match_spynnaker_update(net, syn_init=cfg.syn_init) if match_update else {}
+    prepare_backend(net, backend)
+    return net, lag, gain
 
 
 def run_experiment_pynn(
@@ -128,60 +135,74 @@ def run_experiment_pynn(
     *,
     memory: str = "stdp",
     retime: bool = True,
+    match_update: bool = True,
     offset: int = 2,
-) -> list[dict[str, Any]]:
+    return_weights: bool = False,
+) -> list[dict[str, Any]] | tuple[list[dict[str, Any]], dict[str, torch.Tensor]]:
     """Run one §4.6 experiment on the PyNN form of the CAM and compare every recall.
 
     The network of :func:`~spike_hw.cam.cam_to_pynn` (inhibitory weights negative, PyNN's
-    current-based convention) is built on ``sim`` with :func:`~spike_hw.run_pynn`; IN step ``k``
-    becomes a spike at ``(k + offset) dt`` and OUT spikes are mapped back to steps. With
-    ``retime`` the delays are compensated (:func:`retime_for_grid`) and the decoding windows of
+    current-based convention) is built on ``sim``; IN step ``k`` becomes a spike at
+    ``(k + offset) dt`` and OUT spikes are mapped back to steps. With ``retime`` the delays are
+    compensated (:func:`retime_for_grid`) and the decoding windows of
     :func:`~spike_hw.cam.run_experiment` shifted by OUT's lag (8 steps; 3 without retiming,
     the lag of the shortest path IN -> CueCue -> MergeCue -> OUT). Brian2 stamps a spike at the
     start of its step but adds arriving weights after the threshold test, so a chain of spikes
-    from the sources has the same time stamps on both grids.
+    from the sources has the same time stamps on both grids. With ``match_update`` the weights
+    are scaled so the simulators' exact integration equals sPyNNaker's step
+    (:func:`match_spynnaker_update`). On pyNN.brian2 the refractory period is counted as NEST
+    and sPyNNaker count it (one more step, see the docs) and STDP delays are axonal.
 
     Args:
         name: ``"functional"``, ``"stress"`` or ``"flag-map"``.
         sim: ``pyNN.nest`` or ``pyNN.brian2``.
-        config: a :class:`~spike_hw.cam.CAMConfig` (sizes replaced by the experiment's;
-            ``stdp_window`` has no PyNN form and is not used).
-        memory: ``"stdp"`` (the spec's ``STDPMechanism`` memory projections: the backend's own
-            pair rule learns and forgets) or ``"preloaded"`` (static memory projections holding
-            the associations stored before each recall, weight ``w_max``, the spec's optional
-            initial memory content; one run per memory state: tests the recall circuit).
+        config: a :class:`~spike_hw.cam.CAMConfig` (sizes replaced by the experiment's).
+        memory: ``"stdp"`` (the spec's ``SpikePairRule``: tau 3 ms, no pairing window),
+            ``"windowed"`` (the same PyNN ``STDPMechanism`` with the parameters of
+            :func:`windowed_stdp_timing`, emulating ``CAMSimulator``'s 1 ms window) or
+            ``"preloaded"`` (static memory projections holding the associations stored before
+            each recall, weight ``w_max``, the spec's optional initial memory content; one run
+            per memory state: tests the recall circuit).
         retime: compensate delays for the backend's grid (without it the gates misfire).
+        match_update: scale weights for sPyNNaker's neuron update (else the spec's nA as is).
         offset: steps added to every input time (``pyNN.nest`` needs times after one ``dt``).
+        return_weights: also return the memory projections' final weights (plastic modes).
 
     Returns:
-        One dict per recall, as :func:`~spike_hw.cam.run_experiment`.
+        One dict per recall, as :func:`~spike_hw.cam.run_experiment`; with ``return_weights``
+        also ``"CueCue->ContCue"``/``"ContCont->CueCont"`` -> ``[n_pre, n_post]`` weights at the
+        end of the run in the spec's nA (divided by the ``match_update`` factor).
 
     Raises:
-        ValueError: for an unknown experiment, backend or ``memory``, or ``offset < 2``.
+        ValueError: for an unknown experiment, backend or ``memory``, ``offset < 2``, or
+            ``return_weights`` with preloaded memories.
     """
     cfg, ops, x = experiment_setup(name, config)
     backend = getattr(sim, "__name__", "")
     if backend not in _BACKENDS:
         raise ValueError(f"sim must be one of {_BACKENDS}, got {backend!r}")
-    if memory not in ("stdp", "preloaded"):
-        raise ValueError(f"memory must be 'stdp' or 'preloaded', got {memory!r}")
+    if memory not in ("stdp", "windowed", "preloaded"):
+        raise ValueError(f"memory must be 'stdp', 'windowed' or 'preloaded', got {memory!r}")
     if offset < 2:
         raise ValueError(f"offset must be >= 2 steps, got {offset!r}")
-    base = cam_to_pynn(cfg, inhibitory_sign="negative")
-    latency = retime_for_grid(base)["OUT"] if retime else 3
-    if backend == "pyNN.brian2":  # pyNN.brian2 supports axonal delays only in STDP timing
-        for pr in base.projections:
-            if pr["synapse"]["type"] == "STDPMechanism":
-                pr["synapse"]["dendritic_delay_fraction"] = 0.0
-    extra = latency + 4
+    if return_weights and memory == "preloaded":
+        raise ValueError("return_weights needs plastic memory ('stdp' or 'windowed')")
+    base, lag, gain = _prepared_network(cfg, backend, memory, retime, match_update)
+    latency = lag["OUT"] if retime else 3
+    steps = x.shape[0] + latency + 4
     c, m = cfg.cue_size, cfg.content_size
-    if memory == "stdp":
-        out = _run(base, sim, x, offset=offset, extra=extra)
+    if memory != "preloaded":
+        rasters, weights = simulate(base, sim, x, offset=offset, steps=steps, record=["OUT"])
+        out = rasters["OUT"]
     else:
-        out = torch.zeros(x.shape[0] + extra, c + m, dtype=torch.bool)
+        out = torch.zeros(steps, c + m, dtype=torch.bool)
         for stored, recalls in _memory_segments(ops):
             net = copy.deepcopy(base)
-            _preload(net, stored, cfg.w_max)
+            _preload(net, stored, cfg.w_max, gain)
             xr = operations_to_spikes(recalls, cue_size=c, content_size=m, steps=x.shape[0])
-            out |= _run(net, sim, xr, offset=offset, extra=extra)
-    return compare_recalls(name, ops, out, cue_size=c, latency=latency)
+            out |= simulate(net, sim, xr, offset=offset, steps=steps, record=["OUT"])[0]["OUT"]
+    rows = compare_recalls(name, ops, out, cue_size=c, latency=latency)
+    if not return_weights:
+        return rows
+    spec_units = {k: w / gain.get(k.split("->")[1], 1.0) for k, w in weights.items()}
+    return rows, spec_units
