@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from spike_hw.cam import (
+    NEST_STDP_MODELS,
     CAMConfig,
     CAMSimulator,
     cam_to_pynn,
@@ -98,6 +99,11 @@ def test_run_experiment_pynn_errors() -> None:
         run_experiment_pynn("functional", nest_like, memory="rom")
     with pytest.raises(ValueError, match="return_weights"):
         run_experiment_pynn("functional", nest_like, memory="preloaded", return_weights=True)
+    brian2_like = types.SimpleNamespace(__name__="pyNN.brian2")
+    with pytest.raises(ValueError, match="nest_synapse"):
+        run_experiment_pynn("functional", brian2_like, nest_synapse="stdp_nn_symm_synapse")
+    with pytest.raises(ValueError, match="nest_synapse must be one of"):
+        run_experiment_pynn("functional", nest_like, memory="windowed", nest_synapse="tsodyks")
     with pytest.raises(ValueError, match="offset"):
         run_experiment_pynn("functional", nest_like, offset=1)
     with pytest.raises(ValueError, match="experiment"):
@@ -210,6 +216,9 @@ def test_nest_stdp_learns_but_cannot_forget() -> None:
     assert fun[3]["content"] == [1, 3, 4, 5, 6, 8]  # the old cue-3 bits 5, 6 not forgotten
     assert fun[4]["cues"] == [3, 4]
     assert all(r["ok"] for r in rows["flag-map"])  # no relearn: learning alone suffices
+    for model in NEST_STDP_MODELS[1:]:  # the nearest-neighbour pairings: the same outcome
+        nn = run_experiment_pynn("functional", sim, memory="windowed", nest_synapse=model)
+        assert [r["ok"] for r in nn] == [True, True, True, False, False], model
     stress = rows["stress"]
     assert all(r["ok"] for r in stress[:15])  # the first pass (learn, recall) is right
     assert sum(r["ok"] for r in stress) < len(stress)

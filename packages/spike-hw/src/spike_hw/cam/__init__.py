@@ -17,12 +17,17 @@ from spike_hw.cam._protocol import (
     stress_protocol,
 )
 from spike_hw.cam._pynn import cam_to_pynn
-from spike_hw.cam._pynn_memory import match_spynnaker_update, windowed_stdp_timing
+from spike_hw.cam._pynn_memory import (
+    NEST_STDP_MODELS,
+    match_spynnaker_update,
+    windowed_stdp_timing,
+)
 from spike_hw.cam._pynn_run import retime_for_grid, run_experiment_pynn
 from spike_hw.cam._simulator import CAMSimulator
 
 __all__ = [
     "EXPERIMENTS",
+    "NEST_STDP_MODELS",
     "CAMConfig",
     "CAMOperation",
     "CAMSimulator",

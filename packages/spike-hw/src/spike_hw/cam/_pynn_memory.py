@@ -17,7 +17,15 @@ import torch
 from spike_hw.cam._network import CAMConfig
 from spike_hw.pynn_export import PyNNNetwork, build_pynn
 
-__all__ = ["match_spynnaker_update", "windowed_stdp_timing"]
+__all__ = ["NEST_STDP_MODELS", "match_spynnaker_update", "windowed_stdp_timing"]
+
+#: NEST synapse models of the additive pair family (PyNN's SpikePairRule maps to the first).
+NEST_STDP_MODELS = (
+    "stdp_synapse",
+    "stdp_nn_restr_synapse",
+    "stdp_nn_symm_synapse",
+    "stdp_nn_pre_centered_synapse",
+)
 
 # time constant (ms) of the windowed rule's traces: exp(-1 step / tau) = e^-50 with dt = 1 ms
 _WINDOW_TAU_STEPS = 0.02
@@ -147,6 +155,39 @@ def prepare_backend(net: PyNNNetwork, backend: str) -> None:
             pr["synapse"]["dendritic_delay_fraction"] = 0.0
 
 
+def use_nest_model(net: PyNNNetwork, model: str) -> None:
+    """Replace the STDP memory projections' ``STDPMechanism`` by a native NEST model (in place).
+
+    The ``SpikePairRule``/``AdditiveWeightDependence`` parameters map as pyNN.nest maps them to
+    ``stdp_synapse``: ``lambda = A+``, ``alpha = A-/A+``, ``mu_plus = mu_minus = 0``,
+    ``Wmax = w_max`` (pA), ``tau_plus``; ``tau_minus`` is set on the post-synaptic neurons.
+    """
+    if model not in NEST_STDP_MODELS:
+        raise ValueError(f"nest_synapse must be one of {NEST_STDP_MODELS}, got {model!r}")
+    if model == "stdp_synapse":
+        return
+    for pr in net.projections:
+        syn = pr["synapse"]
+        if syn["type"] != "STDPMechanism":
+            continue
+        t = syn["timing"]
+        pr["synapse"] = {
+            "type": "NESTNative",
+            "model": model,
+            "params": {
+                "tau_plus": t["tau_plus"],
+                "lambda": t["A_plus"],
+                "alpha": t["A_minus"] / t["A_plus"],
+                "mu_plus": 0.0,
+                "mu_minus": 0.0,
+                "Wmax": syn["weight"]["w_max"] * 1000.0,
+                "weight": 0.0,
+                "delay": syn["delay"],
+            },
+            "tau_minus": t["tau_minus"],
+        }
+
+
 def simulate(
     net: PyNNNetwork,
     sim: Any,
@@ -161,14 +202,14 @@ def simulate(
     Returns:
         ``(rasters, weights)``: label -> ``[steps, size]`` bool spikes (grid step ``k`` is the
         spike at ``(k + offset) dt``), and ``"pre->post"`` -> ``[n_pre, n_post]`` final weights
-        (nA, as simulated) of the STDP projections.
+        (nA, as simulated) of the ``STDPMechanism`` projections.
     """
     backend = getattr(sim, "__name__", "")
     run_net = PyNNNetwork(dt_ms=net.dt_ms)
     run_net.populations = [
         {**p, "record": ["spikes"] if p["label"] in record else []} for p in net.populations
     ]
-    run_net.projections = net.projections
+    run_net.projections = [p for p in net.projections if p["synapse"]["type"] != "NESTNative"]
     setup: dict[str, Any] = {}
     if backend == "pyNN.nest":
         setup = {"spike_precision": "on_grid"}
@@ -177,6 +218,20 @@ def simulate(
 
         brian2.prefs.codegen.target = "numpy"
     built = build_pynn(run_net, sim, setup_kwargs=setup)
+    pops = built["populations"]
+    projections = dict(zip(map(id, run_net.projections), built["projections"], strict=True))
+    for pr in net.projections:  # native NEST synapse models (pyNN.nest only)
+        syn = pr["synapse"]
+        if syn["type"] == "NESTNative":
+            conn = sim.FromListConnector(pr["connections"], column_names=["weight", "delay"])
+            projections[id(pr)] = sim.Projection(
+                pops[pr["pre"]],
+                pops[pr["post"]],
+                conn,
+                synapse_type=sim.native_synapse_type(syn["model"])(**syn["params"]),
+                receptor_type=pr["receptor_type"],
+            )
+            pops[pr["post"]].node_collection.set(tau_minus=syn["tau_minus"])
     dt = net.dt_ms
     built["populations"]["IN"].set(
         spike_times=[
@@ -197,9 +252,9 @@ def simulate(
             raster[torch.as_tensor(k), int(st.annotations["source_index"])] = True
         rasters[label] = raster
     weights: dict[str, torch.Tensor] = {}
-    for pr, proj in zip(net.projections, built["projections"], strict=True):
+    for pr in net.projections:
         if pr["synapse"]["type"] == "STDPMechanism":
-            w = np.asarray(proj.get("weight", format="array"), dtype=np.float64)
+            w = np.asarray(projections[id(pr)].get("weight", format="array"), dtype=np.float64)
             weights[f"{pr['pre']}->{pr['post']}"] = torch.from_numpy(np.nan_to_num(w))
     sim.end()
     return rasters, weights

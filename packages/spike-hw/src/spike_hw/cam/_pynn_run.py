@@ -15,6 +15,7 @@ from spike_hw.cam._pynn_memory import (
     match_spynnaker_update,
     prepare_backend,
     simulate,
+    use_nest_model,
     windowed_stdp_timing,
 )
 from spike_hw.pynn_export import PyNNNetwork
@@ -113,7 +114,12 @@ def _preload(
 
 
 def _prepared_network(
-    cfg: CAMConfig, backend: str, memory: str, retime: bool, match_update: bool
+    cfg: CAMConfig,
+    backend: str,
+    memory: str,
+    retime: bool,
+    match_update: bool,
+    nest_synapse: str = "stdp_synapse",
 ) -> tuple[PyNNNetwork, dict[str, int], dict[str, float]]:
     """The CAM's PyNN form for ``backend``: ``(net, lags, weight factors)``."""
     net = cam_to_pynn(cfg, inhibitory_sign="negative")
@@ -125,6 +131,8 @@ def _prepared_network(
                 pr["synapse"]["timing"] = dict(timing)
     gain = match_spynnaker_update(net, syn_init=cfg.syn_init) if match_update else {}
     prepare_backend(net, backend)
+    if backend == "pyNN.nest":
+        use_nest_model(net, nest_synapse)
     return net, lag, gain
 
 
@@ -138,6 +146,7 @@ def run_experiment_pynn(
     match_update: bool = True,
     offset: int = 2,
     return_weights: bool = False,
+    nest_synapse: str = "stdp_synapse",
 ) -> list[dict[str, Any]] | tuple[list[dict[str, Any]], dict[str, torch.Tensor]]:
     """Run one §4.6 experiment on the PyNN form of the CAM and compare every recall.
 
@@ -167,6 +176,9 @@ def run_experiment_pynn(
         match_update: scale weights for sPyNNaker's neuron update (else the spec's nA as is).
         offset: steps added to every input time (``pyNN.nest`` needs times after one ``dt``).
         return_weights: also return the memory projections' final weights (plastic modes).
+        nest_synapse: on pyNN.nest, the synapse model of the plastic memory: ``"stdp_synapse"``
+            (PyNN's ``STDPMechanism``) or a native nearest-neighbour variant of
+            :data:`NEST_STDP_MODELS` with the same parameters (no weights returned).
 
     Returns:
         One dict per recall, as :func:`~spike_hw.cam.run_experiment`; with ``return_weights``
@@ -187,7 +199,9 @@ def run_experiment_pynn(
         raise ValueError(f"offset must be >= 2 steps, got {offset!r}")
     if return_weights and memory == "preloaded":
         raise ValueError("return_weights needs plastic memory ('stdp' or 'windowed')")
-    base, lag, gain = _prepared_network(cfg, backend, memory, retime, match_update)
+    if nest_synapse != "stdp_synapse" and (backend != "pyNN.nest" or return_weights):
+        raise ValueError("nest_synapse: a native model needs pyNN.nest and no return_weights")
+    base, lag, gain = _prepared_network(cfg, backend, memory, retime, match_update, nest_synapse)
     latency = lag["OUT"] if retime else 3
     steps = x.shape[0] + latency + 4
     c, m = cfg.cue_size, cfg.content_size
