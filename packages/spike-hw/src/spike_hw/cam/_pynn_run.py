@@ -141,7 +141,7 @@ def run_experiment_pynn(
     sim: Any,
     config: CAMConfig | None = None,
     *,
-    memory: str = "stdp",
+    memory: str = "windowed",
     retime: bool = True,
     match_update: bool = True,
     offset: int = 2,
@@ -166,9 +166,10 @@ def run_experiment_pynn(
         name: ``"functional"``, ``"stress"`` or ``"flag-map"``.
         sim: ``pyNN.nest`` or ``pyNN.brian2``.
         config: a :class:`~spike_hw.cam.CAMConfig` (sizes replaced by the experiment's).
-        memory: ``"stdp"`` (the spec's ``SpikePairRule``: tau 3 ms, no pairing window),
-            ``"windowed"`` (the same PyNN ``STDPMechanism`` with the parameters of
-            :func:`windowed_stdp_timing`, emulating ``CAMSimulator``'s 1 ms window) or
+        memory: ``"windowed"`` (default: PyNN's ``STDPMechanism`` with the parameters of
+            :func:`windowed_stdp_timing`, emulating ``CAMSimulator``'s default 1 ms window; it
+            learns and forgets on pyNN.brian2, only learns on pyNN.nest), ``"stdp"`` (the spec's
+            ``SpikePairRule``: tau 3 ms, no pairing window) or
             ``"preloaded"`` (static memory projections holding the associations stored before
             each recall, weight ``w_max``, the spec's optional initial memory content; one run
             per memory state: tests the recall circuit).
