@@ -308,15 +308,20 @@ def test_brian2_windowed_stdp_reproduces_stress_and_state_map() -> None:
         rows, weights = run_experiment_pynn(name, sim, memory="windowed", return_weights=True)
         scores[name] = _score(rows)
         assert all(r["ok"] for r in rows), [r for r in rows if not r["ok"]]
-        if name == "flag-map":  # the learned map, as CAMSimulator learns it
-            cfg, _, x = experiment_setup(name)
-            ref = CAMSimulator(config=cfg)
-            ref.run(x)
-            ref.flush_stdp()
-            for key, w in weights.items():
-                pre, post = key.split("->")
-                assert torch.allclose(w, ref.weights(pre, post), atol=1e-9), key
+        # the final memory (after three passes of relearning; the learned map), as
+        # CAMSimulator learns it
+        cfg, _, x = experiment_setup(name)
+        ref = CAMSimulator(config=cfg)
+        ref.run(x)
+        ref.flush_stdp()
+        for key, w in weights.items():
+            pre, post = key.split("->")
+            assert torch.allclose(w, ref.weights(pre, post), atol=1e-9), key
+        if name == "flag-map":
             assert int((weights["CueCue->ContCue"] == 6.0).sum()) == 16  # one state per cell
+        else:  # binary(i + 1) stored again after the complement pass
+            stored = (weights["CueCue->ContCue"] == 6.0).to(torch.int64)
+            assert stored @ (2 ** torch.arange(10)) == pytest.approx([1, 2, 3, 4, 5])
     print(f"\nBrian2 windowed STDP: {scores}")
 
 

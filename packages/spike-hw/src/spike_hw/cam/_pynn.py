@@ -44,7 +44,8 @@ def cam_to_pynn(
         net.warnings.append(
             f"stdp_window={cfg.stdp_window}, stdp_post_delay={cfg.stdp_post_delay} have no PyNN "
             "form: the backend applies its own SpikePairRule (all pairs, the synaptic delay "
-            "counted on the post-synaptic side, as NEST's stdp_synapse)"
+            "counted on the post-synaptic side, as NEST's stdp_synapse); "
+            "run_experiment_pynn(memory='windowed') emulates the window with short traces"
         )
     for label, p in pops.items():
         if p.cm is None:
