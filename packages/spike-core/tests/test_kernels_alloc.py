@@ -13,16 +13,17 @@ from spike_core import LIF
 from spike_core.kernels import cache_info, empty_cache, set_cache_limit
 from spike_core.kernels._alloc import empty_large
 
+_DEFAULT = cache_info()["limit_bytes"]
 BIG = (3, 1 << 20)  # 12 MiB of float32: above the 8 MiB caching threshold
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     empty_cache()
-    set_cache_limit(2 << 30)
+    set_cache_limit(_DEFAULT)
     yield
     empty_cache()
-    set_cache_limit(2 << 30)
+    set_cache_limit(_DEFAULT)
 
 
 def test_a_freed_output_is_reused_and_a_live_one_never() -> None:

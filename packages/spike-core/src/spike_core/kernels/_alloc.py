@@ -5,19 +5,20 @@ first touch one page fault at a time; for a ``[16, 2**22]`` float32 output that 
 much as the fused kernel itself (several times more on virtual machines that hand freed memory
 back to the host). A training loop frees and re-creates outputs of the same sizes every step, so
 large outputs (at least 8 MiB) come from a cache: when the last reference to an output dies its
-buffer is kept, up to a byte limit, and the next output of the same size reuses it without a
-single fault. This is what PyTorch's CUDA caching allocator does for GPU memory. New buffers are
+buffer is kept, up to a byte limit (a quarter of physical memory, at least 2 GiB), and the next
+output of the same size reuses it without a single fault. This is what PyTorch's CUDA caching allocator does for GPU memory. New buffers are
 advised to the kernel as transparent huge pages on Linux (``MADV_HUGEPAGE``, what PyTorch's
 ``THP_MEM_ALLOC_ENABLE`` does), which cuts the faults 512-fold the first time.
 
-:func:`empty_cache` frees the cached buffers; :func:`set_cache_limit` bounds them (default
-2 GiB; 0 disables caching).
+:func:`empty_cache` frees the cached buffers; :func:`set_cache_limit` bounds them (0 disables
+caching).
 """
 
 from __future__ import annotations
 
 import ctypes
 import math
+import os
 import sys
 import threading
 import weakref
@@ -35,7 +36,18 @@ _ALIGN = 64
 
 _LOCK = threading.Lock()
 _FREE: dict[int, list[np.ndarray]] = {}  # buffer size in bytes -> idle uint8 buffers
-_STATE = {"cached": 0, "limit": 2 << 30, "hits": 0, "misses": 0}
+
+
+def _default_limit() -> int:
+    """A quarter of physical memory, at least 2 GiB (when the platform cannot say: 2 GiB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        total = 0
+    return max(2 << 30, total // 4)
+
+
+_STATE = {"cached": 0, "limit": _default_limit(), "hits": 0, "misses": 0}
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +139,8 @@ def set_cache_limit(n_bytes: int) -> None:
     """Bound the bytes of idle output buffers the fused CPU kernels keep for reuse.
 
     Args:
-        n_bytes: the limit (default 2 GiB); 0 disables caching and frees the cache.
+        n_bytes: the limit (default a quarter of physical memory, at least 2 GiB); 0 disables
+            caching and frees the cache.
 
     Raises:
         ValueError: if ``n_bytes`` is not a non-negative integer.
