@@ -105,3 +105,17 @@ def test_fused_outputs_from_recycled_memory_are_correct_and_never_aliased() -> N
     x_ref = xs[0].clone().requires_grad_()
     ref(x_ref).sum().backward()
     assert torch.allclose(grad, x_ref.grad, atol=1e-6)
+
+
+def test_large_fresh_states_are_filled_even_from_recycled_memory() -> None:
+    from spike_core import CubaLIF
+
+    x = torch.empty(1 << 22)  # 16 MiB: above the threshold
+    junk = empty_large(tuple(x.shape), torch.float32).fill_(7.0)
+    del junk  # its buffer is cached, full of 7s
+    v0 = LIF(v_reset=0.25).init_state(x).v
+    assert torch.equal(v0, torch.full_like(x, 0.25))
+    v, i = CubaLIF(reset="soft", v_leak=-0.5).init_state(x)
+    assert torch.equal(v, torch.full_like(x, -0.5))
+    assert torch.equal(i, torch.zeros_like(x))
+    assert LIF().init_state(x.to(torch.float16)).v.dtype == torch.float16  # not cached

@@ -100,7 +100,7 @@ class _LIFFunction(torch.autograd.Function):
         lif, _ = _kernels()
         prm = _prm(spec, x.dtype, decay)
         s = empty_large(tuple(x.shape), x.dtype)
-        v = v0.detach().clone()
+        v = empty_large(tuple(v0.shape), v0.dtype).copy_(v0.detach())
         xn, sn, vn = _np(x), _np(s), _np(v)
         T, N = x.shape
         _raise_if_flagged(
@@ -163,7 +163,8 @@ class _CubaFunction(torch.autograd.Function):
         lif, _ = _kernels()
         prm = _prm(spec, x.dtype, None)
         s = empty_large(tuple(x.shape), x.dtype)
-        v, i = v0.detach().clone(), i0.detach().clone()
+        v = empty_large(tuple(v0.shape), v0.dtype).copy_(v0.detach())
+        i = empty_large(tuple(i0.shape), i0.dtype).copy_(i0.detach())
         xn, sn, vn, i_n = _np(x), _np(s), _np(v), _np(i)
         T, N = x.shape
         _raise_if_flagged(
@@ -207,7 +208,7 @@ class _IntFunction(torch.autograd.Function):
         _, intk = _kernels()
         prm = _prm(spec, x.dtype, None)
         s = empty_large(tuple(x.shape), x.dtype)
-        h = h0.detach().clone()
+        h = empty_large(tuple(h0.shape), h0.dtype).copy_(h0.detach())
         xn, sn, hn = _np(x), _np(s), _np(h)
         T, N = x.shape
         _raise_if_flagged(

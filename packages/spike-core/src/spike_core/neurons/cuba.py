@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from spike_core._validation import check_positive
+from spike_core.kernels._alloc import full_like_large
 from spike_core.neurons._base import (
     MultiStepNeuron,
     SingleStepNeuron,
@@ -132,7 +133,7 @@ class _CubaCore(nn.Module):
     def init_state(self, x: torch.Tensor) -> CubaLIFState:
         """Zero current; membrane at ``v_reset`` (hard) or ``v_leak``; shaped like ``x``."""
         v0 = self.v_reset if self.reset == "hard" else self.v_leak
-        return CubaLIFState(torch.full_like(x, v0), torch.zeros_like(x))
+        return CubaLIFState(full_like_large(x, v0), full_like_large(x, 0.0))
 
     def step(self, x: torch.Tensor, state: CubaLIFState) -> tuple[torch.Tensor, CubaLIFState]:
         """One step of :func:`cuba_lif_step`. ``x``: ``[B, ...]``."""

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from spike_core._validation import check_positive
+from spike_core.kernels._alloc import full_like_large
 from spike_core.neurons._base import (
     MultiStepNeuron,
     SingleStepNeuron,
@@ -95,7 +96,7 @@ class _IFCore(nn.Module):
 
     def init_state(self, x: torch.Tensor) -> LIFState:
         """Membrane at ``v_reset`` (hard reset) or 0, shaped like ``x``."""
-        return LIFState(torch.full_like(x, self.v_reset if self.reset == "hard" else 0.0))
+        return LIFState(full_like_large(x, self.v_reset if self.reset == "hard" else 0.0))
 
     def step(self, x: torch.Tensor, state: LIFState) -> tuple[torch.Tensor, LIFState]:
         """One step of :func:`if_step`. ``x``: ``[B, ...]``."""

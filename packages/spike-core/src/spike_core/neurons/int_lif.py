@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from spike_core._validation import check_positive, check_tensor
+from spike_core.kernels._alloc import full_like_large
 from spike_core.neurons._base import MultiStepNeuron, SingleStepNeuron
 
 __all__ = ["IntLIF", "IntLIFCell", "IntLIFState", "expand_to_binary", "int_spike"]
@@ -128,7 +129,7 @@ class _IntLIFCore(nn.Module):
 
     def init_state(self, x: torch.Tensor) -> IntLIFState:
         """Zero residual membrane shaped like ``x``."""
-        return IntLIFState(torch.zeros_like(x))
+        return IntLIFState(full_like_large(x, 0.0))
 
     def step(self, x: torch.Tensor, state: IntLIFState) -> tuple[torch.Tensor, IntLIFState]:
         """One integer-LIF step (module docstring). ``x``: ``[B, ...]``."""

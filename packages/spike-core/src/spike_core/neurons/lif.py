@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from spike_core._validation import check_positive
+from spike_core.kernels._alloc import full_like_large
 from spike_core.neurons._base import (
     MultiStepNeuron,
     SingleStepNeuron,
@@ -159,7 +160,7 @@ class _LIFCore(nn.Module):
     def init_state(self, x: torch.Tensor) -> LIFState:
         """Membrane at ``v_reset`` for a hard reset, ``v_leak`` otherwise; shaped like ``x``."""
         v0 = self.v_reset if self.reset == "hard" else self.v_leak
-        return LIFState(torch.full_like(x, v0))
+        return LIFState(full_like_large(x, v0))
 
     def step(self, x: torch.Tensor, state: LIFState) -> tuple[torch.Tensor, LIFState]:
         """One step of :func:`lif_step`. ``x``: ``[B, ...]``."""
