@@ -30,6 +30,7 @@ __all__ = ["CPUBackend"]
 
 _ALIGN = 64  # columns per thread chunk are a multiple of this (no false sharing)
 _SERIAL_WORK = 1 << 15  # below this many elements one thread does it all
+_CHUNKS_PER_THREAD = 16
 _LOCK = threading.Lock()
 _POOL: dict[str, Any] = {"pool": None, "size": 0}  # one lazily created, growing thread pool
 _BROKEN: list[str] = []
@@ -47,23 +48,42 @@ def _kernels() -> tuple[ModuleType, ModuleType]:
 
 
 def _parallel(fn: Callable[[int, int], Any], n: int, work: int) -> list[Any]:
-    """Run ``fn(j0, j1)`` over ``[0, n)`` split among torch's intra-op thread count."""
+    """Run ``fn(j0, j1)`` over ``[0, n)`` with torch's intra-op thread count.
+
+    The columns are cut into ``4 x threads`` aligned chunks that the threads pull in turn, so a
+    thread that starts late or runs slower takes fewer chunks. Returns the results in column
+    order.
+    """
     threads = max(1, min(torch.get_num_threads(), n // _ALIGN))
     if threads == 1 or work < _SERIAL_WORK:
         return [fn(0, n)]
-    step = -(-n // threads)
+    step = -(-n // (threads * _CHUNKS_PER_THREAD))
     step = -(-step // _ALIGN) * _ALIGN
     bounds = [(a, min(a + step, n)) for a in range(0, n, step)]
+    results: list[Any] = [None] * len(bounds)
+    todo = iter(range(len(bounds)))
+    take = threading.Lock()
+
+    def drain() -> None:
+        while True:
+            with take:
+                k = next(todo, None)
+            if k is None:
+                return
+            results[k] = fn(*bounds[k])
+
     with _LOCK:
-        if _POOL["pool"] is None or _POOL["size"] < len(bounds) - 1:
+        if _POOL["pool"] is None or _POOL["size"] < threads - 1:
             if _POOL["pool"] is not None:
                 _POOL["pool"].shutdown(wait=False)
-            _POOL["size"] = max(len(bounds) - 1, 1)
+            _POOL["size"] = max(threads - 1, 1)
             _POOL["pool"] = ThreadPoolExecutor(_POOL["size"], thread_name_prefix="spike-core-cpu")
         pool = _POOL["pool"]
-    futures = [pool.submit(fn, a, b) for a, b in bounds[1:]]
-    first = fn(*bounds[0])
-    return [first, *(f.result() for f in futures)]
+    futures = [pool.submit(drain) for _ in range(threads - 1)]
+    drain()
+    for f in futures:
+        f.result()
+    return results
 
 
 def _prm(spec: NeuronSpec, dtype: torch.dtype, decay: torch.Tensor | None) -> np.ndarray:
