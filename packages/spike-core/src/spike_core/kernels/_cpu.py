@@ -120,12 +120,12 @@ class _LIFFunction(torch.autograd.Function):
         lif, _ = _kernels()
         prm = _prm(spec, x.dtype, decay)
         s = empty_large(tuple(x.shape), x.dtype)
-        v = empty_large(tuple(v0.shape), v0.dtype).copy_(v0.detach())
-        xn, sn, vn = _np(x), _np(s), _np(v)
+        v = empty_large(tuple(v0.shape), v0.dtype)  # the kernels copy v0 in, block by block
+        xn, sn, v0n, vn = _np(x), _np(s), _np(v0), _np(v)
         T, N = x.shape
         _raise_if_flagged(
             _parallel(
-                lambda a, b: lif.lif_forward(xn, sn, vn, prm, spec.form, spec.reset, a, b),
+                lambda a, b: lif.lif_forward(xn, sn, v0n, vn, prm, spec.form, spec.reset, a, b),
                 N,
                 T * N,
             )
@@ -183,13 +183,16 @@ class _CubaFunction(torch.autograd.Function):
         lif, _ = _kernels()
         prm = _prm(spec, x.dtype, None)
         s = empty_large(tuple(x.shape), x.dtype)
-        v = empty_large(tuple(v0.shape), v0.dtype).copy_(v0.detach())
-        i = empty_large(tuple(i0.shape), i0.dtype).copy_(i0.detach())
+        v = empty_large(tuple(v0.shape), v0.dtype)
+        i = empty_large(tuple(i0.shape), i0.dtype)
         xn, sn, vn, i_n = _np(x), _np(s), _np(v), _np(i)
+        v0n, i0n = _np(v0), _np(i0)
         T, N = x.shape
         _raise_if_flagged(
             _parallel(
-                lambda a, b: lif.cuba_forward(xn, sn, vn, i_n, prm, spec.reset, a, b), N, T * N
+                lambda a, b: lif.cuba_forward(xn, sn, v0n, i0n, vn, i_n, prm, spec.reset, a, b),
+                N,
+                T * N,
             )
         )
         ctx.save_for_backward(x, v0, i0)
@@ -228,11 +231,13 @@ class _IntFunction(torch.autograd.Function):
         _, intk = _kernels()
         prm = _prm(spec, x.dtype, None)
         s = empty_large(tuple(x.shape), x.dtype)
-        h = empty_large(tuple(h0.shape), h0.dtype).copy_(h0.detach())
-        xn, sn, hn = _np(x), _np(s), _np(h)
+        h = empty_large(tuple(h0.shape), h0.dtype)
+        xn, sn, h0n, hn = _np(x), _np(s), _np(h0), _np(h)
         T, N = x.shape
         _raise_if_flagged(
-            _parallel(lambda a, b: intk.int_forward(xn, sn, hn, prm, *spec.flags, a, b), N, T * N)
+            _parallel(
+                lambda a, b: intk.int_forward(xn, sn, h0n, hn, prm, *spec.flags, a, b), N, T * N
+            )
         )
         ctx.save_for_backward(x, h0)
         ctx.spec, ctx.prm = spec, prm

@@ -22,8 +22,8 @@ _jit = njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
 
 
 @_jit
-def int_forward(x, s, h, prm, half_even, use_norm, use_beta, j0, j1):  # type: ignore[no-untyped-def]
-    """Forward over columns ``[j0, j1)``: writes ``s`` and updates the residual ``h`` in place."""
+def int_forward(x, s, h0, h, prm, half_even, use_norm, use_beta, j0, j1):  # type: ignore[no-untyped-def]
+    """Forward over columns ``[j0, j1)`` from the residual ``h0``: writes ``s`` and the final ``h``."""
     T = x.shape[0]
     sc, levels, norm, beta, half, zero = prm[0], prm[1], prm[2], prm[3], prm[4], prm[6]
     chk = np.zeros(_BLOCK_FWD, dtype=x.dtype)  # NaN once a non-finite x passed
@@ -31,6 +31,9 @@ def int_forward(x, s, h, prm, half_even, use_norm, use_beta, j0, j1):  # type: i
         b1 = min(b0 + _BLOCK_FWD, j1)
         n = b1 - b0
         hb = h[b0:b1]
+        h0b = h0[b0:b1]
+        for j in range(n):
+            hb[j] = h0b[j]
         for t in range(T):
             xt = x[t][b0:b1]
             st = s[t][b0:b1]

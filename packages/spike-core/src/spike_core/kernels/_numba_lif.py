@@ -74,8 +74,8 @@ def _surrogate_row(h, th, out, n, code, a, c1, c2, one, zero):  # type: ignore[n
 
 
 @_jit
-def lif_forward(x, s, v, prm, form, reset, j0, j1):  # type: ignore[no-untyped-def]
-    """Forward over columns ``[j0, j1)``: writes spikes ``s`` and updates ``v`` in place."""
+def lif_forward(x, s, v0, v, prm, form, reset, j0, j1):  # type: ignore[no-untyped-def]
+    """Forward over columns ``[j0, j1)`` from ``v0``: writes spikes ``s`` and the final ``v``."""
     T = x.shape[0]
     k, r, vleak, th, vr = prm[0], prm[1], prm[2], prm[3], prm[4]
     one, zero = prm[8], prm[9]
@@ -85,6 +85,9 @@ def lif_forward(x, s, v, prm, form, reset, j0, j1):  # type: ignore[no-untyped-d
         b1 = min(b0 + _BLOCK_FWD, j1)
         n = b1 - b0
         vb = v[b0:b1]
+        v0b = v0[b0:b1]
+        for j in range(n):  # the working copy of the state, block by block, in cache
+            vb[j] = v0b[j]
         for t in range(T):
             xt = x[t][b0:b1]
             st = s[t][b0:b1]
@@ -180,8 +183,8 @@ def lif_backward(  # type: ignore[no-untyped-def]
 
 
 @_jit
-def cuba_forward(x, s, v, i, prm, reset, j0, j1):  # type: ignore[no-untyped-def]
-    """CuBa-LIF forward over ``[j0, j1)``; ``v`` and ``i`` are updated in place."""
+def cuba_forward(x, s, v0, i0, v, i, prm, reset, j0, j1):  # type: ignore[no-untyped-def]
+    """CuBa-LIF forward over ``[j0, j1)`` from ``(v0, i0)``; writes ``s`` and the final ``v, i``."""
     T = x.shape[0]
     km, r, vleak, th, vr = prm[0], prm[1], prm[2], prm[3], prm[4]
     one, zero, ks = prm[8], prm[9], prm[10]
@@ -192,6 +195,11 @@ def cuba_forward(x, s, v, i, prm, reset, j0, j1):  # type: ignore[no-untyped-def
         n = b1 - b0
         vb = v[b0:b1]
         ib = i[b0:b1]
+        v0b = v0[b0:b1]
+        i0b = i0[b0:b1]
+        for j in range(n):
+            vb[j] = v0b[j]
+            ib[j] = i0b[j]
         for t in range(T):
             xt = x[t][b0:b1]
             st = s[t][b0:b1]
