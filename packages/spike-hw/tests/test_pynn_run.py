@@ -146,6 +146,13 @@ def test_spike_agreement_counts() -> None:
         spike_agreement(a, {"p": [np.array([])]}, tolerance=0.1)
 
 
+NETWORKS = [
+    ("feed-forward CubaLIF 5-6-3", _feedforward),
+    ("recurrent CubaLIF 8", _recurrent),
+    ("recurrent LIF (delta) 8", lambda: _recurrent(delta=True)),
+]
+
+
 def _nest() -> object:
     if importlib.util.find_spec("nest") is None or importlib.util.find_spec("pyNN") is None:
         pytest.skip("nest-simulator / pyNN not installed (spike-hw[pynn])")
@@ -155,14 +162,7 @@ def _nest() -> object:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("name", "make"),
-    [
-        ("feed-forward CubaLIF 5-6-3", _feedforward),
-        ("recurrent CubaLIF 8", _recurrent),
-        ("recurrent LIF (delta) 8", lambda: _recurrent(delta=True)),
-    ],
-)
+@pytest.mark.parametrize(("name", "make"), NETWORKS)
 def test_nest_spike_agreement(name: str, make: object) -> None:
     sim = _nest()
     net = make()  # type: ignore[operator]
@@ -227,14 +227,7 @@ def _brian2() -> object:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("name", "make"),
-    [
-        ("feed-forward CubaLIF 5-6-3", _feedforward),
-        ("recurrent CubaLIF 8", _recurrent),
-        ("recurrent LIF (delta) 8", lambda: _recurrent(delta=True)),
-    ],
-)
+@pytest.mark.parametrize(("name", "make"), NETWORKS)
 def test_brian2_spike_agreement(name: str, make: object) -> None:
     sim = _brian2()
     net = make()  # type: ignore[operator]

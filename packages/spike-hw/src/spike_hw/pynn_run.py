@@ -193,14 +193,11 @@ def simulate_pynn(
         for lbl, st in state.items():
             q = pops[lbl]["params"]
             free = st["ref"] == 0
-            v_rest = float(q["v_rest"])
-            v_new = v_rest + (st["v"] - v_rest) * st["p22"] + st["p20"] * st["i0"]
-            if pops[lbl]["cell"] == "IF_curr_exp":
-                for rec in ("excitatory", "inhibitory"):
-                    p11, p21, cur = st[rec]
-                    v_new = v_new + p21 * cur
-                    st[rec] = (p11, p21, cur * p11 + arrivals[lbl][rec][n + 1])
-            else:  # delta synapses: voltage jumps, discarded while refractory
+            incoming = {rec: arrivals[lbl][rec][n + 1] for rec in _RECEPTORS}
+            v_new = _leak_step(st, q, pops[lbl]["cell"], incoming)
+            if (
+                pops[lbl]["cell"] != "IF_curr_exp"
+            ):  # delta synapses: voltage jumps, discarded while refractory
                 v_new = (
                     v_new + arrivals[lbl]["excitatory"][n + 1] + arrivals[lbl]["inhibitory"][n + 1]
                 )
@@ -216,6 +213,28 @@ def simulate_pynn(
     return {
         lbl: [np.asarray(t, dtype=np.float64) for t in trains] for lbl, trains in spikes.items()
     }
+
+
+_RECEPTORS = ("excitatory", "inhibitory")
+
+
+def _leak_step(
+    st: dict[str, Any], q: dict[str, Any], cell: str, incoming: dict[str, Any] | None
+) -> np.ndarray:
+    """One exact step of the membrane (and, for ``IF_curr_exp``, the synaptic currents).
+
+    Returns the new membrane (before refractoriness and threshold); decays each current in
+    ``st`` in place and adds ``incoming[receptor]`` to it when given.
+    """
+    v_rest = float(q["v_rest"])
+    v_new = v_rest + (st["v"] - v_rest) * st["p22"] + st["p20"] * st["i0"]
+    if cell == "IF_curr_exp":
+        for rec in _RECEPTORS:
+            p11, p21, cur = st[rec]
+            v_new = v_new + p21 * cur
+            cur_next = cur * p11
+            st[rec] = (p11, p21, cur_next if incoming is None else cur_next + incoming[rec])
+    return v_new
 
 
 def _run_brian2_grid(
@@ -236,13 +255,7 @@ def _run_brian2_grid(
         for lbl, st in state.items():
             q = pops[lbl]["params"]
             free = (n - st["last"]) >= st["ref_steps"]  # timestep(t - lastspike) >= refractory
-            v_rest = float(q["v_rest"])
-            v_new = v_rest + (st["v"] - v_rest) * st["p22"] + st["p20"] * st["i0"]
-            if pops[lbl]["cell"] == "IF_curr_exp":
-                for rec in ("excitatory", "inhibitory"):
-                    p11, p21, cur = st[rec]
-                    v_new = v_new + p21 * cur
-                    st[rec] = (p11, p21, cur * p11)
+            v_new = _leak_step(st, q, pops[lbl]["cell"], None)
             st["v"] = np.where(free, v_new, st["v"])
             fired = np.nonzero((st["v"] > float(q["v_thresh"])) & free)[0]
             st["last"][fired] = n
