@@ -11,6 +11,8 @@ instead) rather than bending our exporter.
 from __future__ import annotations
 
 import copy
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,19 +26,12 @@ nt = pytest.importorskip("norse.torch")
 from spike_core import IF, LI, LIF, CubaLIF, SeqToBatch  # noqa: E402
 from spike_hw import Recurrent, SumPool2d, from_nir, to_nir  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))  # the tests' shared helpers
+from _stepping import step_over_time  # noqa: E402
+
 pytestmark = pytest.mark.filterwarnings("ignore:nirtorch.*deprecated:DeprecationWarning")
 
 DTS = (1e-3, 5e-4, 1e-4)
-
-
-def _run_norse(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Step Norse's imported graph over time-major ``x`` (``[T, B, ...]``)."""
-    state, out = None, []
-    with torch.no_grad():
-        for t in range(x.shape[0]):
-            o, state = module(x[t], state)
-            out.append(o)
-    return torch.stack(out)
 
 
 def _norse(graph: object, dt: float) -> nn.Module:
@@ -64,7 +59,7 @@ def test_our_lif_network_imported_by_norse(dt: float) -> None:
     with torch.no_grad():
         ref = mine(x)
     assert ref.sum() >= 5
-    assert torch.equal(_run_norse(theirs, x), ref)
+    assert torch.equal(step_over_time(theirs, x), ref)
 
 
 @pytest.mark.parametrize("dt", DTS)
@@ -80,7 +75,7 @@ def test_our_cuba_lif_network_imported_by_norse(dt: float) -> None:
     with torch.no_grad():
         ref = mine(x)
     assert ref.sum() >= 5
-    assert torch.equal(_run_norse(_norse(graph, dt), x), ref)
+    assert torch.equal(step_over_time(_norse(graph, dt), x), ref)
 
 
 @pytest.mark.parametrize("dt", DTS)
@@ -94,7 +89,7 @@ def test_our_if_network_imported_by_norse(dt: float) -> None:
     with torch.no_grad():
         ref = mine(x)
     assert ref.sum() >= 5
-    assert torch.equal(_run_norse(_norse(graph, dt), x), ref)
+    assert torch.equal(step_over_time(_norse(graph, dt), x), ref)
 
 
 @pytest.mark.parametrize("dt", DTS)
@@ -112,7 +107,7 @@ def test_our_conv_network_imported_by_norse(dt: float) -> None:
     with torch.no_grad():
         ref = mine(x)
     assert ref.sum() >= 5
-    assert torch.equal(_run_norse(_norse(graph, dt), x), ref)
+    assert torch.equal(step_over_time(_norse(graph, dt), x), ref)
 
 
 @pytest.mark.parametrize("dt", DTS[:2])
@@ -128,7 +123,7 @@ def test_our_recurrent_layer_imported_by_norse(dt: float) -> None:
         ref = mine(x)
         no_rec = nn.Sequential(mine[0], copy.deepcopy(rec.neuron))(x)
     assert not torch.equal(ref, no_rec)  # the recurrence matters here
-    assert torch.equal(_run_norse(_norse(graph, dt), x), ref)
+    assert torch.equal(step_over_time(_norse(graph, dt), x), ref)
 
 
 def test_norse_lif_import_ignores_r_peer_bug() -> None:
@@ -144,7 +139,7 @@ def test_norse_lif_import_ignores_r_peer_bug() -> None:
     graph = to_nir(mine, input_shape=(4,), dt=dt)
     assert np.allclose(graph.nodes["1"].r, 4.0)
     x = torch.rand(8, 2, 4) * 3
-    theirs = _run_norse(_norse(graph, dt), x)
+    theirs = step_over_time(_norse(graph, dt), x)
     with torch.no_grad():
         ours = mine(x)
         assert torch.equal(from_nir(graph, dt=dt)(x), ours)
@@ -167,7 +162,7 @@ def test_norse_if_import_ignores_r_and_dt_peer_bug() -> None:
     mine = nn.Sequential(SeqToBatch(lin), IF(r=0.5))
     graph = to_nir(mine, input_shape=(4,), dt=dt)
     x = torch.rand(8, 2, 4) * 3
-    theirs = _run_norse(_norse(graph, dt), x)
+    theirs = step_over_time(_norse(graph, dt), x)
     with torch.no_grad():
         ours = mine(x)
         unit_gain = nn.Sequential(SeqToBatch(lin), IF(r=1.0))(x)
@@ -189,7 +184,7 @@ def test_norse_import_ignores_v_reset_peer_bug() -> None:
     theirs_module = _norse(graph, dt)
     assert float(theirs_module.get_submodule("1").p.v_reset) == 0.0
     x = torch.rand(8, 2, 4) * 4
-    theirs = _run_norse(theirs_module, x)
+    theirs = step_over_time(theirs_module, x)
     with torch.no_grad():
         ours = mine(x)
         graph.nodes["1"].v_reset = np.zeros_like(graph.nodes["1"].v_reset)
@@ -212,7 +207,7 @@ def test_norse_cuba_import_leaks_synaptic_current_to_v_leak_peer_bug() -> None:
         mine[0].module.bias.zero_()
     graph = to_nir(mine, input_shape=(2,), dt=dt)
     x = torch.zeros(30, 1, 2)
-    theirs = _run_norse(_norse(graph, dt), x)
+    theirs = step_over_time(_norse(graph, dt), x)
     with torch.no_grad():
         assert mine(x).sum() == 0
     assert theirs.sum() > 0
@@ -232,7 +227,7 @@ def test_norse_import_drops_li_node_peer_bug() -> None:
     assert "1" in graph.nodes
     assert "1" not in dict(theirs_module.named_children())
     x = torch.rand(6, 2, 4)
-    theirs = _run_norse(theirs_module, x)
+    theirs = step_over_time(theirs_module, x)
     with torch.no_grad():
         affine_only = mine[0](x)
         ours = mine(x)
@@ -260,10 +255,10 @@ def test_norse_flatten_import_ignores_missing_batch_dim_peer_bug() -> None:
     assert theirs.get_submodule("2").start_dim == 0
     x = torch.rand(6, 2, 1, 5, 5) * 4
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
-        _run_norse(theirs, x)
+        step_over_time(theirs, x)
     flatten = theirs.get_submodule("2")
     flatten.start_dim, flatten.end_dim = 1, 3  # NIR dims + 1
     with torch.no_grad():
         ref = mine(x)
     assert ref.sum() >= 3
-    assert torch.equal(_run_norse(theirs, x), ref)
+    assert torch.equal(step_over_time(theirs, x), ref)

@@ -14,6 +14,7 @@ write ``1 / tau_mem_inv`` (seconds); import with the simulation's real ``dt``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,19 +29,12 @@ nt = pytest.importorskip("norse.torch")
 from spike_core import LIF  # noqa: E402
 from spike_hw import from_nir, read_nir, write_nir  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))  # the tests' shared helpers
+from _stepping import step_over_time  # noqa: E402
+
 pytestmark = pytest.mark.filterwarnings("ignore:nirtorch.*deprecated:DeprecationWarning")
 
 DTS = (1e-3, 5e-4, 1e-4)
-
-
-def _run_norse(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Step a Norse ``SequentialState`` over time-major ``x`` (``[T, B, ...]``)."""
-    state, out = None, []
-    with torch.no_grad():
-        for t in range(x.shape[0]):
-            o, state = net(x[t], state)
-            out.append(o)
-    return torch.stack(out)
 
 
 def _ours(graph: object, dt: float, x: torch.Tensor) -> torch.Tensor:
@@ -69,7 +63,7 @@ def test_norse_lif_box_export_tau_times_dt_peer_bug(dt: float) -> None:
         _linear(4, 3), nt.LIFBoxCell(nt.LIFBoxParameters(tau_mem_inv=torch.tensor(1 / tau)), dt=dt)
     )
     x = torch.rand(8, 2, 4) * 4
-    ref = _run_norse(net, x)
+    ref = step_over_time(net, x)
     assert ref.sum() >= 5
     buggy = nt.to_nir(net, torch.zeros(1, 4), dt=dt)
     assert np.isclose(float(buggy.nodes["1"].tau), dt * tau, rtol=1e-5)
@@ -96,7 +90,7 @@ def test_norse_cuba_lif_export_w_in_peer_bug(dt: float) -> None:
     )
     net = nt.SequentialState(_linear(4, 3), nt.LIFCell(p, dt=dt))
     x = torch.rand(8, 2, 4) * 4
-    ref = _run_norse(net, x)
+    ref = step_over_time(net, x)
     assert ref.sum() >= 5
     graph = nt.to_nir(net, torch.zeros(1, 4), dt=1.0)  # tau workaround (see module docstring)
     node = graph.nodes["1"]
@@ -120,7 +114,7 @@ def test_norse_iaf_export_r_peer_bug(dt: float) -> None:
         _linear(4, 3), nt.IAFCell(nt.IAFParameters(v_th=torch.tensor(1.5)), dt=dt)
     )
     x = torch.rand(8, 2, 4) * 3
-    ref = _run_norse(net, x)
+    ref = step_over_time(net, x)
     assert ref.sum() >= 5
     graph = nt.to_nir(net, torch.zeros(1, 4), dt=dt)
     assert float(graph.nodes["1"].r) == 1.0
@@ -137,7 +131,7 @@ def test_norse_li_box_export_imported_by_us(dt: float) -> None:
     cell = nt.LIBoxCell(nt.LIBoxParameters(tau_mem_inv=torch.tensor(1 / tau)), dt=dt)
     net = nt.SequentialState(nn.Linear(4, 3), cell)
     x = torch.rand(6, 2, 4)
-    ref = _run_norse(net, x)
+    ref = step_over_time(net, x)
     graph = nt.to_nir(net, torch.zeros(1, 4), dt=1.0)
     assert type(graph.nodes["1"]).__name__ == "LI"
     torch.testing.assert_close(_ours(graph, dt, x), ref, rtol=1e-5, atol=1e-6)
@@ -163,7 +157,7 @@ def test_norse_graph_file_round_trip_and_batch_dim_peer_bug(tmp_path: Path) -> N
         read_nir(path)
     back = read_nir(path, type_check=False)
     x = torch.rand(8, 2, 4) * 4
-    ref = _run_norse(net, x)
+    ref = step_over_time(net, x)
     assert ref.sum() >= 5
     imported = from_nir(back, dt=dt)
     assert isinstance(imported[1], LIF)
@@ -184,7 +178,7 @@ def test_norse_conv_network_export_imported_by_us(dt: float) -> None:
         convs[0], nt.LIFBoxCell(p, dt=dt), convs[1], nt.LIFBoxCell(p, dt=dt)
     )  # fmt: skip
     x = torch.rand(6, 2, 1, 6, 6) * 4
-    ref = _run_norse(net, x)
+    ref = step_over_time(net, x)
     assert ref.sum() >= 5
     graph = nt.to_nir(net, torch.zeros(1, 1, 6, 6), dt=1.0)  # tau workaround
     assert [type(graph.nodes[k]).__name__ for k in ("0", "1", "2", "3")] == [

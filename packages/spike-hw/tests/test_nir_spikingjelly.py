@@ -9,6 +9,9 @@ is skipped there; it runs wherever SpikingJelly >= 2.0 is installed (checked by 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -22,17 +25,10 @@ from spikingjelly.activation_based import functional, layer, neuron  # noqa: E40
 from spike_core import IF, LIF, CubaLIF, SeqToBatch  # noqa: E402
 from spike_hw import from_nir, to_nir  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))  # the tests' shared helpers
+from _stepping import step_over_time  # noqa: E402
+
 DTS = (1e-3, 5e-4, 1e-4)
-
-
-def _run_sj_graph(gm: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Step SpikingJelly's imported ``fx.GraphModule`` (``out, state = gm(x_t, state)``)."""
-    state, out = None, []
-    with torch.no_grad():
-        for t in range(x.shape[0]):
-            o, state = gm(x[t], state)
-            out.append(o)
-    return torch.stack(out)
 
 
 def _run_sj_net(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -61,7 +57,7 @@ def test_our_lif_if_network_imported_by_spikingjelly(dt: float) -> None:
     with torch.no_grad():
         ref = mine(x)
     assert ref.sum() >= 5
-    assert torch.equal(_run_sj_graph(sj_nir.import_from_nir(graph, dt=dt), x), ref)
+    assert torch.equal(step_over_time(sj_nir.import_from_nir(graph, dt=dt), x), ref)
 
 
 @pytest.mark.parametrize("dt", DTS)
@@ -78,7 +74,7 @@ def test_our_conv_network_imported_by_spikingjelly(dt: float) -> None:
     with torch.no_grad():
         ref = mine(x)
     assert ref.sum() >= 3
-    assert torch.equal(_run_sj_graph(sj_nir.import_from_nir(graph, dt=dt), x), ref)
+    assert torch.equal(step_over_time(sj_nir.import_from_nir(graph, dt=dt), x), ref)
 
 
 @pytest.mark.parametrize("dt", DTS)
@@ -100,7 +96,7 @@ def test_our_cuba_lif_imported_by_spikingjelly(dt: float) -> None:
     with torch.no_grad():
         ref = mine(x)
     assert ref.sum() >= 5
-    assert torch.equal(_run_sj_graph(sj_nir.import_from_nir(graph, dt=dt), x), ref)
+    assert torch.equal(step_over_time(sj_nir.import_from_nir(graph, dt=dt), x), ref)
     unit_r = to_nir(
         nn.Sequential(nn.Linear(4, 3), CubaLIF(tau_syn=tau_syn, tau_mem=tau_mem, dt=dt)),
         input_shape=(4,),
