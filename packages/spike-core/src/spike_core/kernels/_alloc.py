@@ -108,8 +108,7 @@ def empty_large(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
         plain ``torch.empty``; above, its memory returns to the cache once the tensor (and every
         view of it) is gone.
     """
-    itemsize = torch.empty((), dtype=dtype).element_size()
-    nbytes = math.prod(shape) * itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < _MIN_BYTES or _STATE["limit"] <= 0:
         out = torch.empty(shape, dtype=dtype)
         if nbytes >= _MIN_BYTES:
